@@ -1,0 +1,309 @@
+<?php
+
+declare(strict_types=1);
+
+namespace LambdaCache;
+
+use Psr\Cache\CacheItemInterface;
+use Psr\Cache\CacheItemPoolInterface;
+
+/**
+ * PSR-6 over a native LambdaCache store (batch-first: getMany, setMany, deleteMany).
+ *
+ * Backend failures never escape: a failed read is a miss, a failed write is false, and the
+ * failure is reported to the logger (any object with a PSR-3 `warning()` method) or, without
+ * one, as an E_USER_WARNING.
+ */
+abstract class AbstractPool implements CacheItemPoolInterface
+{
+    /** @var object the native store (LambdaCache\Native\*) */
+    protected object $store;
+    private int $defaultLifetime;
+    private ?object $logger;
+    /** @var array<string, CacheItem> */
+    private array $deferred = [];
+    private static object $miss;
+
+    protected function __construct(object $store, int $defaultLifetime, ?object $logger)
+    {
+        if ($defaultLifetime < 0) {
+            throw new InvalidArgumentException('LambdaCache: defaultLifetime cannot be negative.');
+        }
+        $this->store = $store;
+        $this->defaultLifetime = $defaultLifetime;
+        $this->logger = $logger;
+        self::$miss ??= new \stdClass();
+    }
+
+    public function __destruct()
+    {
+        if ($this->deferred) {
+            $this->commit();
+        }
+    }
+
+    public function setLogger(?object $logger): void
+    {
+        $this->logger = $logger;
+    }
+
+    public function getItem($key): CacheItemInterface
+    {
+        if (!\is_string($key) || $key === '' || \strpbrk($key, Ttl::RESERVED) !== false) {
+            Ttl::invalidKey($key);
+        }
+        if ($this->deferred && isset($this->deferred[$key])) {
+            return $this->fromDeferred($key);
+        }
+        $miss = self::$miss;
+        try {
+            $value = $this->store->get($key, $miss);
+        } catch (\Exception $e) {
+            $this->report($e, ['key' => $key]);
+            $value = $miss;
+        }
+
+        return $value === $miss ? new CacheItem($key) : new CacheItem($key, $value, true);
+    }
+
+    public function getItems(array $keys = []): iterable
+    {
+        $items = [];
+        foreach ($this->fetchMany(Ttl::keys($keys)) as $key => [$hit, $value]) {
+            $items[$key] = $hit ? new CacheItem((string) $key, $value, true) : new CacheItem((string) $key);
+        }
+
+        return $items;
+    }
+
+    public function hasItem($key): bool
+    {
+        return $this->getItem($key)->isHit();
+    }
+
+    public function clear(): bool
+    {
+        $this->deferred = [];
+        try {
+            $this->store->clear();
+
+            return true;
+        } catch (\Exception $e) {
+            $this->report($e);
+
+            return false;
+        }
+    }
+
+    public function deleteItem($key): bool
+    {
+        return $this->deleteItems([$key]);
+    }
+
+    public function deleteItems(array $keys): bool
+    {
+        return $this->removeMany(Ttl::keys($keys));
+    }
+
+    public function save(CacheItemInterface $item): bool
+    {
+        if (!$item instanceof CacheItem) {
+            return $this->foreign($item);
+        }
+        [$key, $value, $expiry] = CacheItem::export($item);
+        unset($this->deferred[$key]);
+
+        return $this->storeMany([$key => $value], $expiry);
+    }
+
+    public function saveDeferred(CacheItemInterface $item): bool
+    {
+        if (!$item instanceof CacheItem) {
+            return $this->foreign($item);
+        }
+        $this->deferred[$item->getKey()] = $item;
+
+        return true;
+    }
+
+    public function commit(): bool
+    {
+        $items = $this->deferred;
+        $this->deferred = [];
+        $ok = true;
+        foreach ($items as $item) {
+            [$key, $value, $expiry] = CacheItem::export($item);
+            $batches[$expiry ?? 'default'][$key] = $value;
+        }
+        foreach ($batches ?? [] as $expiry => $values) {
+            $ok = $this->storeMany($values, $expiry === 'default' ? null : $expiry) && $ok;
+        }
+
+        return $ok;
+    }
+
+    /**
+     * Removes expired entries from the store.
+     */
+    public function prune(): bool
+    {
+        try {
+            $this->store->prune();
+
+            return true;
+        } catch (\Exception $e) {
+            $this->report($e);
+
+            return false;
+        }
+    }
+
+    /**
+     * Counters of the native store (entries, bytes_used, max_bytes, ...).
+     *
+     * @return array<string, int>
+     */
+    public function stats(): array
+    {
+        return $this->store->stats();
+    }
+
+    /**
+     * @internal for Psr16Cache: hits and misses of validated keys, as key => [hit, value]
+     * @param list<string> $keys
+     * @return array<string, array{0: bool, 1: mixed}>
+     */
+    public function fetchMany(array $keys): array
+    {
+        $out = [];
+        $ask = [];
+        foreach ($keys as $key) {
+            if ($this->deferred && isset($this->deferred[$key])) {
+                $item = $this->fromDeferred($key);
+                $out[$key] = [$item->isHit(), $item->get()];
+            } else {
+                $out[$key] = [false, null];
+                $ask[] = $key;
+            }
+        }
+        if ($ask) {
+            try {
+                foreach ($this->store->getMany($ask) as $i => $value) {
+                    $out[$ask[$i]] = [true, $value];
+                }
+            } catch (\Exception $e) {
+                $this->report($e, ['keys' => $ask]);
+            }
+        }
+
+        return $out;
+    }
+
+    /**
+     * @internal for Psr16Cache: the value of a validated key, or $default
+     */
+    public function fetchOne(string $key, mixed $default): mixed
+    {
+        if ($this->deferred && isset($this->deferred[$key])) {
+            $item = $this->fromDeferred($key);
+
+            return $item->isHit() ? $item->get() : $default;
+        }
+        try {
+            return $this->store->get($key, $default);
+        } catch (\Exception $e) {
+            $this->report($e, ['key' => $key]);
+
+            return $default;
+        }
+    }
+
+    /**
+     * @internal writes validated keys => values expiring at $expiry (ms; null = default lifetime)
+     * @param array<string|int, mixed> $values
+     */
+    public function storeMany(array $values, ?int $expiry): bool
+    {
+        if ($expiry === null && $this->defaultLifetime > 0) {
+            $expiry = Ttl::nowMs() + $this->defaultLifetime * 1000;
+        }
+        $keys = \array_map('strval', \array_keys($values));
+        if ($this->deferred) {
+            foreach ($keys as $key) {
+                unset($this->deferred[$key]);
+            }
+        }
+        if ($expiry !== null && $expiry <= Ttl::nowMs()) {
+            return $this->removeMany($keys);
+        }
+        try {
+            $failed = $this->store->setMany($keys, \array_values($values), \array_fill(0, \count($keys), $expiry ?? 0));
+        } catch (\Exception $e) {
+            $this->report($e, ['keys' => $keys]);
+
+            return false;
+        }
+        foreach ($failed as $i => $reason) {
+            $this->reportMessage(\sprintf('LambdaCache: cannot save "%s": %s', $keys[$i], $reason), ['key' => $keys[$i]]);
+        }
+
+        return !$failed;
+    }
+
+    /**
+     * @internal deletes validated keys
+     * @param list<string> $keys
+     */
+    public function removeMany(array $keys): bool
+    {
+        foreach ($keys as $key) {
+            unset($this->deferred[$key]);
+        }
+        if (!$keys) {
+            return true;
+        }
+        try {
+            $this->store->deleteMany($keys);
+
+            return true;
+        } catch (\Exception $e) {
+            $this->report($e, ['keys' => $keys]);
+
+            return false;
+        }
+    }
+
+    private function fromDeferred(string $key): CacheItem
+    {
+        [, $value, $expiry] = CacheItem::export($this->deferred[$key]);
+        if ($expiry !== null && $expiry <= Ttl::nowMs()) {
+            return new CacheItem($key);
+        }
+
+        return new CacheItem($key, $value, true, $expiry);
+    }
+
+    private function foreign(CacheItemInterface $item): bool
+    {
+        $this->reportMessage(\sprintf(
+            'LambdaCache: cannot save an item of class %s; use items from this pool\'s getItem().',
+            \get_class($item)
+        ), ['key' => $item->getKey()]);
+
+        return false;
+    }
+
+    private function report(\Throwable $e, array $context = []): void
+    {
+        $this->reportMessage($e->getMessage(), $context + ['exception' => $e]);
+    }
+
+    private function reportMessage(string $message, array $context): void
+    {
+        if ($this->logger !== null) {
+            $this->logger->warning($message, $context);
+        } else {
+            \trigger_error($message, \E_USER_WARNING);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+<?php
+
+declare(strict_types=1);
+
+namespace LambdaCache;
+
+/**
+ * Thrown when a pool cannot be set up (its store cannot be opened). PSR methods never throw
+ * it: they report failures and answer a miss or false.
+ */
+class CacheException extends \RuntimeException implements
+    \Psr\Cache\CacheException,
+    \Psr\SimpleCache\CacheException
+{
+}

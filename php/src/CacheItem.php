@@ -1,0 +1,79 @@
+<?php
+
+declare(strict_types=1);
+
+namespace LambdaCache;
+
+use Psr\Cache\CacheItemInterface;
+
+/**
+ * A cache item of a LambdaCache pool. Created by the pools only.
+ */
+final class CacheItem implements CacheItemInterface
+{
+    /**
+     * @internal
+     * @param int|null $expiry milliseconds since the epoch; null = the pool's default lifetime
+     */
+    public function __construct(
+        private string $key,
+        private mixed $value = null,
+        private bool $hit = false,
+        private ?int $expiry = null,
+    ) {
+    }
+
+    public function getKey(): string
+    {
+        return $this->key;
+    }
+
+    public function get(): mixed
+    {
+        return $this->hit ? $this->value : null;
+    }
+
+    public function isHit(): bool
+    {
+        return $this->hit;
+    }
+
+    public function set($value): static
+    {
+        $this->value = $value;
+
+        return $this;
+    }
+
+    public function expiresAt($expiration): static
+    {
+        if ($expiration === null) {
+            $this->expiry = null;
+        } elseif ($expiration instanceof \DateTimeInterface) {
+            $this->expiry = (int) \round((float) $expiration->format('U.u') * 1000);
+        } else {
+            throw new InvalidArgumentException(\sprintf(
+                'LambdaCache: expiresAt() takes a DateTimeInterface or null, %s given.',
+                \get_debug_type($expiration)
+            ));
+        }
+
+        return $this;
+    }
+
+    public function expiresAfter($time): static
+    {
+        $this->expiry = Ttl::toExpiry($time, 'expiresAfter()');
+
+        return $this;
+    }
+
+    /**
+     * @internal reads an item's state for the pools
+     * @return array{0: string, 1: mixed, 2: int|null}
+     */
+    public static function export(self $item): array
+    {
+        return [$item->key, $item->value, $item->expiry];
+    }
+}

@@ -1,0 +1,98 @@
+<?php
+
+declare(strict_types=1);
+
+namespace LambdaCache;
+
+use Psr\SimpleCache\CacheInterface;
+
+/**
+ * PSR-16 over any LambdaCache pool, straight onto the pool's native store.
+ */
+final class Psr16Cache implements CacheInterface
+{
+    public function __construct(private AbstractPool $pool)
+    {
+    }
+
+    public function get($key, $default = null): mixed
+    {
+        if (!\is_string($key) || $key === '' || \strpbrk($key, Ttl::RESERVED) !== false) {
+            Ttl::invalidKey($key);
+        }
+
+        return $this->pool->fetchOne($key, $default);
+    }
+
+    public function set($key, $value, $ttl = null): bool
+    {
+        if (!\is_string($key) || $key === '' || \strpbrk($key, Ttl::RESERVED) !== false) {
+            Ttl::invalidKey($key);
+        }
+
+        return $this->pool->storeMany([$key => $value], self::expiry($ttl));
+    }
+
+    public function delete($key): bool
+    {
+        return $this->pool->removeMany(Ttl::keys([$key]));
+    }
+
+    public function clear(): bool
+    {
+        return $this->pool->clear();
+    }
+
+    public function getMultiple($keys, $default = null): iterable
+    {
+        $out = [];
+        foreach ($this->pool->fetchMany(Ttl::keys(self::iterable($keys))) as $key => [$hit, $value]) {
+            $out[$key] = $hit ? $value : $default;
+        }
+
+        return $out;
+    }
+
+    public function setMultiple($values, $ttl = null): bool
+    {
+        $list = [];
+        foreach (self::iterable($values) as $key => $value) {
+            // Array keys that look like integers arrive as integers.
+            $key = \is_int($key) ? (string) $key : $key;
+            if (!\is_string($key) || $key === '' || \strpbrk($key, Ttl::RESERVED) !== false) {
+                Ttl::invalidKey($key);
+            }
+            $list[$key] = $value;
+        }
+
+        return $this->pool->storeMany($list, self::expiry($ttl));
+    }
+
+    public function deleteMultiple($keys): bool
+    {
+        return $this->pool->removeMany(Ttl::keys(self::iterable($keys)));
+    }
+
+    public function has($key): bool
+    {
+        return $this->pool->hasItem($key);
+    }
+
+    /** Milliseconds since the epoch, null for the default lifetime; <= now deletes. */
+    private static function expiry(mixed $ttl): ?int
+    {
+        return Ttl::toExpiry($ttl, 'a PSR-16 cache');
+    }
+
+    private static function iterable(mixed $keys): iterable
+    {
+        if (!\is_iterable($keys)) {
+            throw new InvalidArgumentException(\sprintf(
+                'LambdaCache: expected an array or a Traversable, %s given.',
+                \get_debug_type($keys)
+            ));
+        }
+
+        return $keys;
+    }
+}

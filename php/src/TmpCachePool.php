@@ -1,0 +1,46 @@
+<?php
+
+declare(strict_types=1);
+
+namespace LambdaCache;
+
+use LambdaCache\Native\TmpStore;
+
+/**
+ * A PSR-6 pool on the local disk (/tmp on Lambda): an LMDB environment shared by every
+ * process on the instance, bounded by $maxBytes.
+ */
+final class TmpCachePool extends AbstractPool
+{
+    /** The default size budget: 128 MiB of Lambda's 512 MiB /tmp, which OPcache shares. */
+    public const DEFAULT_MAX_BYTES = 134217728;
+
+    /**
+     * @param string      $namespace       up to 64 of A-Za-z0-9_.-; pools with different
+     *                                     namespaces are independent
+     * @param int         $defaultLifetime seconds; 0 = no expiry unless an item sets one
+     * @param string|null $directory       default sys_get_temp_dir().'/lambda-cache'
+     * @param int         $maxBytes        size budget of the directory (all namespaces)
+     * @param bool|list<string> $allowedClasses which classes cached objects may have:
+     *                                     false (default) = no objects, true = any class
+     * @param object|null $logger          a PSR-3 logger for failures (else E_USER_WARNING)
+     */
+    public function __construct(
+        string $namespace = '',
+        int $defaultLifetime = 0,
+        ?string $directory = null,
+        int $maxBytes = self::DEFAULT_MAX_BYTES,
+        bool|array $allowedClasses = false,
+        ?object $logger = null,
+    ) {
+        $directory ??= \rtrim(\sys_get_temp_dir(), '/') . '/lambda-cache';
+        try {
+            $store = new TmpStore($directory, $namespace, $maxBytes, $allowedClasses);
+        } catch (Native\InvalidArgumentException $e) {
+            throw new InvalidArgumentException($e->getMessage(), 0, $e);
+        } catch (Native\StoreException $e) {
+            throw new CacheException($e->getMessage(), 0, $e);
+        }
+        parent::__construct($store, $defaultLifetime, $logger);
+    }
+}

@@ -1,0 +1,285 @@
+//! zval <-> stored bytes: the serde shape of `codec` implemented directly over zvals, plus the
+//! `serialize()`/igbinary fallback for values with objects. Conversion only: which bytes mean
+//! what is decided in the core (`codec`, `entry`, `classes`).
+
+use crate::classes::ClassPolicy;
+use crate::codec::{self, ArrayKey, Builder, Seed, MAX_DEPTH};
+use crate::entry::{Encoding, Entry};
+use crate::error::{Error, Result};
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::convert::IntoZval;
+use ext_php_rs::flags::DataType;
+use ext_php_rs::types::array::Iter;
+use ext_php_rs::types::{ZendCallable, ZendHashTable, ZendStr, Zval};
+use ext_php_rs::zend::ExecutorGlobals;
+use serde::ser::{Error as _, SerializeMap, SerializeSeq, Serializer};
+use serde::Serialize;
+
+/// The marker error when a value holds an object: the caller falls back to `serialize()`.
+const HAS_OBJECT: &str = "\u{0}object";
+
+struct Ser<'a>(&'a Zval, usize);
+
+fn deref(zv: &Zval) -> &Zval {
+    let zv = zv.dereference();
+    zv.indirect().unwrap_or(zv)
+}
+
+impl Serialize for Ser<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let zv = deref(self.0);
+        match zv.get_type() {
+            DataType::Null | DataType::Undef => s.serialize_unit(),
+            DataType::False => s.serialize_bool(false),
+            DataType::True => s.serialize_bool(true),
+            DataType::Long => s.serialize_i64(zv.long().unwrap_or_default()),
+            DataType::Double => s.serialize_f64(zv.double().unwrap_or_default()),
+            DataType::String => {
+                s.serialize_bytes(zv.zend_str().map(|z| z.as_bytes()).unwrap_or_default())
+            }
+            DataType::Array => {
+                if self.1 >= MAX_DEPTH {
+                    return Err(S::Error::custom(
+                        "arrays nested too deep (or a recursive array)",
+                    ));
+                }
+                let ht = zv
+                    .array()
+                    .ok_or_else(|| S::Error::custom("unreadable array"))?;
+                serialize_array(ht, self.1 + 1, s)
+            }
+            DataType::Object(_) => Err(S::Error::custom(HAS_OBJECT)),
+            DataType::Resource => Err(S::Error::custom("resources cannot be cached")),
+            other => Err(S::Error::custom(format!(
+                "values of type {other} cannot be cached"
+            ))),
+        }
+    }
+}
+
+fn serialize_array<S: Serializer>(
+    ht: &ZendHashTable,
+    depth: usize,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    let mut it = Iter::new(ht);
+    let mut n: i64 = 0;
+    let mut list = true;
+    while let Some((k, _)) = it.next_zval() {
+        if k.long() != Some(n) {
+            list = false;
+            break;
+        }
+        n += 1;
+    }
+    let mut it = Iter::new(ht);
+    if list {
+        let mut seq = s.serialize_seq(Some(ht.len()))?;
+        while let Some((_, v)) = it.next_zval() {
+            seq.serialize_element(&Ser(v, depth))?;
+        }
+        seq.end()
+    } else {
+        let mut map = s.serialize_map(Some(ht.len()))?;
+        while let Some((k, v)) = it.next_zval() {
+            match k.long() {
+                Some(i) => map.serialize_key(&i)?,
+                None => map.serialize_key(&serde_bytes(
+                    k.zend_str().map(|z| z.as_bytes()).unwrap_or_default(),
+                ))?,
+            }
+            map.serialize_value(&Ser(v, depth))?;
+        }
+        map.end()
+    }
+}
+
+struct BytesOut<'a>(&'a [u8]);
+impl Serialize for BytesOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+fn serde_bytes(b: &[u8]) -> BytesOut<'_> {
+    BytesOut(b)
+}
+
+impl Builder for Zval {
+    type Arr = ZBox<ZendHashTable>;
+    fn null() -> Self {
+        Zval::null()
+    }
+    fn bool(b: bool) -> Self {
+        let mut z = Zval::new();
+        z.set_bool(b);
+        z
+    }
+    fn int(i: i64) -> Self {
+        let mut z = Zval::new();
+        z.set_long(i);
+        z
+    }
+    fn float(f: f64) -> Self {
+        let mut z = Zval::new();
+        z.set_double(f);
+        z
+    }
+    fn bytes(b: &[u8]) -> Self {
+        bytes_zval(b)
+    }
+    fn new_array(capacity: usize) -> Self::Arr {
+        ZendHashTable::with_capacity(capacity as u32)
+    }
+    fn push(arr: &mut Self::Arr, v: Self) {
+        let _ = arr.push(v);
+    }
+    fn insert(arr: &mut Self::Arr, k: ArrayKey, mut v: Self) {
+        match k {
+            ArrayKey::Int(i) => {
+                let _ = arr.insert_at_index(i, v);
+            }
+            ArrayKey::Str(b) => unsafe {
+                // Binary-safe and without numeric-string normalisation: PHP never produced a
+                // string key that looks like a canonical integer.
+                ext_php_rs::ffi::zend_hash_str_update(
+                    &mut **arr,
+                    b.as_ptr().cast(),
+                    b.len(),
+                    &mut v,
+                );
+                std::mem::forget(v);
+            },
+        }
+    }
+    fn array(arr: Self::Arr) -> Self {
+        let mut z = Zval::new();
+        z.set_hashtable(arr);
+        z
+    }
+}
+
+/// A PHP string zval holding `b`.
+pub fn bytes_zval(b: &[u8]) -> Zval {
+    let mut z = Zval::new();
+    z.set_zend_string(ZendStr::new(b, false));
+    z
+}
+
+/// Encodes a PHP value: strings as raw bytes, values without objects as MessagePack, others
+/// through `serialize()` (igbinary when loaded and every class is allowed).
+pub fn encode(zv: &Zval, policy: &ClassPolicy) -> Result<(Encoding, Vec<u8>)> {
+    let zv = deref(zv);
+    if let Some(s) = zv.zend_str() {
+        return Ok((Encoding::Raw, s.as_bytes().to_vec()));
+    }
+    match codec::to_msgpack(&Ser(zv, 0)) {
+        Ok(bytes) => Ok((Encoding::MsgPack, bytes)),
+        Err(e) if e.to_string().contains(HAS_OBJECT) => encode_objects(zv, policy),
+        Err(e) => Err(Error::Unsupported(
+            e.to_string()
+                .trim_start_matches("syntax error: ")
+                .to_string(),
+        )),
+    }
+}
+
+fn encode_objects(zv: &Zval, policy: &ClassPolicy) -> Result<(Encoding, Vec<u8>)> {
+    if *policy == ClassPolicy::None {
+        let class = zv.object().and_then(|o| o.get_class_name().ok());
+        return Err(Error::ClassNotAllowed(
+            class.unwrap_or_else(|| "(inside an array)".into()),
+        ));
+    }
+    let (encoding, func) = if *policy == ClassPolicy::All && igbinary_loaded() {
+        (Encoding::Igbinary, "igbinary_serialize")
+    } else {
+        (Encoding::PhpSerialize, "serialize")
+    };
+    let out = call(func, &[zv])?;
+    let bytes = out
+        .zend_str()
+        .map(|s| s.as_bytes().to_vec())
+        .ok_or_else(|| Error::Unsupported(format!("{func}() failed")))?;
+    if encoding == Encoding::PhpSerialize {
+        policy.check_serialized(&bytes)?;
+    }
+    Ok((encoding, bytes))
+}
+
+/// Decodes a stored entry into a zval. A value the policy does not allow is an error that is
+/// not [`Error::Corrupt`] (a miss that leaves the entry alone).
+pub fn decode(entry: &Entry<'_>, policy: &ClassPolicy) -> Result<Zval> {
+    match entry.encoding {
+        Encoding::Raw => Ok(bytes_zval(entry.payload)),
+        Encoding::MsgPack => codec::from_msgpack_seed(entry.payload, Seed::<Zval>::root()),
+        Encoding::PhpSerialize => {
+            policy.check_serialized(entry.payload)?;
+            // Checked above; PHP checks once more with the same list.
+            let mut opts = ZendHashTable::new();
+            let allowed = match policy {
+                ClassPolicy::Only(names) => {
+                    let mut list = ZendHashTable::new();
+                    for n in names {
+                        let _ = list.push(bytes_zval(n));
+                    }
+                    let mut z = Zval::new();
+                    z.set_hashtable(list);
+                    z
+                }
+                _ => <Zval as Builder>::bool(true),
+            };
+            let _ = opts.insert("allowed_classes", allowed);
+            let mut o = Zval::new();
+            o.set_hashtable(opts);
+            let data = bytes_zval(entry.payload);
+            unserialized(call("unserialize", &[&data, &o])?)
+        }
+        Encoding::Igbinary => {
+            if *policy != ClassPolicy::All || !igbinary_loaded() {
+                return Err(Error::ClassNotAllowed(
+                    "(igbinary data needs allowedClasses: true and ext-igbinary)".into(),
+                ));
+            }
+            unserialized(call("igbinary_unserialize", &[&bytes_zval(entry.payload)])?)
+        }
+    }
+}
+
+/// `unserialize()` answers `false` for garbage (and for a stored `false`, which never takes
+/// this path: `false` is MessagePack).
+fn unserialized(z: Zval) -> Result<Zval> {
+    if z.is_false() {
+        Err(Error::Corrupt("unserialize() failed".into()))
+    } else {
+        Ok(z)
+    }
+}
+
+fn igbinary_loaded() -> bool {
+    static LOADED: once_cell::sync::OnceCell<bool> = once_cell::sync::OnceCell::new();
+    *LOADED.get_or_init(|| {
+        let name = bytes_zval(b"igbinary");
+        call("extension_loaded", &[&name])
+            .map(|z| z.is_true())
+            .unwrap_or(false)
+    })
+}
+
+/// Calls a PHP function; a thrown exception becomes an error (and is cleared).
+fn call(name: &str, args: &[&Zval]) -> Result<Zval> {
+    let f = ZendCallable::try_from_name(name)
+        .map_err(|e| Error::Unsupported(format!("{name}: {e}")))?;
+    let args: Vec<&dyn ext_php_rs::convert::IntoZvalDyn> = args.iter().map(|a| *a as _).collect();
+    let r = f.try_call(args);
+    if let Some(ex) = ExecutorGlobals::take_exception() {
+        let msg = ex
+            .into_zval(false)
+            .ok()
+            .and_then(|z| z.try_call_method("getMessage", vec![]).ok())
+            .and_then(|m| m.string());
+        return Err(Error::Unsupported(
+            msg.unwrap_or_else(|| format!("{name}() threw")),
+        ));
+    }
+    r.map_err(|e| Error::Unsupported(format!("{name}(): {e}")))
+}

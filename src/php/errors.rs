@@ -1,0 +1,57 @@
+//! The one place where core errors become PHP exceptions.
+
+use crate::error::Error;
+use ext_php_rs::exception::PhpException;
+use ext_php_rs::prelude::*;
+use ext_php_rs::zend::ce;
+
+/// Thrown by native classes for bad arguments (keys, configuration).
+#[php_class]
+#[php(name = "LambdaCache\\Native\\InvalidArgumentException")]
+#[php(extends(ce = ce::exception, stub = "\\Exception"))]
+#[derive(Default)]
+pub struct InvalidArgumentException;
+
+/// Thrown by native classes when the store fails; the PSR layer reports it and answers a miss
+/// or `false`.
+#[php_class]
+#[php(name = "LambdaCache\\Native\\StoreException")]
+#[php(extends(ce = ce::exception, stub = "\\Exception"))]
+#[derive(Default)]
+pub struct StoreException;
+
+/// Exception codes, one per error kind (see README, "Errors").
+pub fn code(e: &Error) -> i32 {
+    match e {
+        Error::InvalidKey(_) => 1,
+        Error::InvalidConfig(_) => 2,
+        Error::Unsupported(_) => 3,
+        Error::ClassNotAllowed(_) => 4,
+        Error::TooLarge { .. } => 5,
+        Error::Corrupt(_) => 6,
+        Error::Storage(_) => 7,
+    }
+}
+
+pub fn to_php(e: Error) -> PhpException {
+    let ce = match e {
+        Error::InvalidKey(_) | Error::InvalidConfig(_) => {
+            <InvalidArgumentException as ext_php_rs::class::RegisteredClass>::get_metadata().ce()
+        }
+        _ => <StoreException as ext_php_rs::class::RegisteredClass>::get_metadata().ce(),
+    };
+    PhpException::new(format!("LambdaCache: {e}"), code(&e), ce)
+}
+
+/// `Result` of the binding: core errors convert with `?`.
+pub type NResult<T> = std::result::Result<T, PhpException>;
+
+pub trait IntoPhp<T> {
+    fn php(self) -> NResult<T>;
+}
+
+impl<T> IntoPhp<T> for crate::Result<T> {
+    fn php(self) -> NResult<T> {
+        self.map_err(to_php)
+    }
+}

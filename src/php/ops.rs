@@ -1,0 +1,125 @@
+//! The batch operations every native store class exposes, over any core `Store`: argument
+//! conversion around the core calls, nothing more.
+
+use super::convert;
+use crate::classes::ClassPolicy;
+use crate::entry;
+use crate::error::{Error, Result};
+use crate::store::Store;
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::types::{ZendHashTable, Zval};
+
+/// The bytes of a key zval (strings; integers as their decimal form, as PHP array keys are).
+pub fn key_bytes(z: &Zval) -> Result<Vec<u8>> {
+    if let Some(s) = z.zend_str() {
+        Ok(s.as_bytes().to_vec())
+    } else if let Some(i) = z.long() {
+        Ok(i.to_string().into_bytes())
+    } else {
+        Err(Error::InvalidKey(format!(
+            "keys must be strings, got {}",
+            z.get_type()
+        )))
+    }
+}
+
+pub fn keys_of(list: &ZendHashTable) -> Result<Vec<Vec<u8>>> {
+    list.values().map(key_bytes).collect()
+}
+
+/// The value under `key`, or `miss` (returned as is) when there is none.
+pub fn get(store: &dyn Store, policy: &ClassPolicy, key: &Zval, miss: &Zval) -> Result<Zval> {
+    let k = key_bytes(key)?;
+    let mut out = None;
+    store.get_many(&[&k], &mut |_, e| {
+        out = Some(convert::decode(&e, policy)?);
+        Ok(())
+    })?;
+    Ok(out.unwrap_or_else(|| miss.shallow_clone()))
+}
+
+/// Hits among `keys`, as `position in keys => value`.
+pub fn get_many(
+    store: &dyn Store,
+    policy: &ClassPolicy,
+    keys: &ZendHashTable,
+) -> Result<ZBox<ZendHashTable>> {
+    let keys = keys_of(keys)?;
+    let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    let mut out = ZendHashTable::with_capacity(keys.len() as u32);
+    store.get_many(&refs, &mut |i, e| {
+        let v = convert::decode(&e, policy)?;
+        let _ = out.insert_at_index(i as i64, v);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Encodes and writes `values[i]` under `keys[i]` expiring at `expiries[i]` (ms, 0 = never).
+/// Values that cannot be encoded are left out and answered as `position => reason`; the
+/// others are written in one transaction.
+pub fn set_many(
+    store: &dyn Store,
+    policy: &ClassPolicy,
+    keys: &ZendHashTable,
+    values: &ZendHashTable,
+    expiries: &ZendHashTable,
+) -> Result<ZBox<ZendHashTable>> {
+    let keys = keys_of(keys)?;
+    let values: Vec<&Zval> = values.values().collect();
+    let expiries: Vec<i64> = expiries.values().map(|z| z.long().unwrap_or(0)).collect();
+    if values.len() != keys.len() || expiries.len() != keys.len() {
+        return Err(Error::InvalidConfig(
+            "keys, values and expiries must have the same length".into(),
+        ));
+    }
+    let limit = store.max_entry_size();
+    let mut failed = ZendHashTable::new();
+    let mut encoded = Vec::with_capacity(keys.len());
+    for (i, (k, v)) in keys.iter().zip(&values).enumerate() {
+        crate::key::validate_key(k)?;
+        let e = convert::encode(v, policy).and_then(|(enc, bytes)| {
+            let e = entry::encode(enc, expiries[i].max(0) as u64, &bytes);
+            if e.len() > limit {
+                Err(Error::TooLarge {
+                    size: e.len(),
+                    limit,
+                })
+            } else {
+                Ok(e)
+            }
+        });
+        match e {
+            Ok(e) => encoded.push((k.as_slice(), e)),
+            Err(err) => {
+                let _ = failed.insert_at_index(i as i64, format!("{err}"));
+            }
+        }
+    }
+    let items: Vec<(&[u8], &[u8])> = encoded.iter().map(|(k, e)| (*k, e.as_slice())).collect();
+    if !items.is_empty() {
+        store.set_many(&items)?;
+    }
+    Ok(failed)
+}
+
+pub fn delete_many(store: &dyn Store, keys: &ZendHashTable) -> Result<()> {
+    let keys = keys_of(keys)?;
+    let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    store.delete_many(&refs)
+}
+
+/// `allowedClasses`: `false`, `true` or a list of class names.
+pub fn class_policy(z: &Zval) -> Result<ClassPolicy> {
+    if z.is_false() || z.is_null() {
+        Ok(ClassPolicy::None)
+    } else if z.is_true() {
+        Ok(ClassPolicy::All)
+    } else if let Some(list) = z.array() {
+        Ok(ClassPolicy::only(keys_of(list)?))
+    } else {
+        Err(Error::InvalidConfig(
+            "allowedClasses must be a bool or a list of class names".into(),
+        ))
+    }
+}

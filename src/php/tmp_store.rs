@@ -1,0 +1,81 @@
+//! `LambdaCache\Native\TmpStore`: the /tmp store for the PSR layer.
+
+use super::errors::{IntoPhp, NResult};
+use super::ops;
+use crate::classes::ClassPolicy;
+use crate::clock;
+use crate::store::tmp::{TmpConfig, TmpStore as Core};
+use crate::store::Store;
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendHashTable, Zval};
+
+#[php_class]
+#[php(name = "LambdaCache\\Native\\TmpStore")]
+pub struct TmpStore {
+    store: Core,
+    policy: ClassPolicy,
+}
+
+#[php_impl]
+impl TmpStore {
+    pub fn __construct(
+        directory: String,
+        namespace: String,
+        max_bytes: i64,
+        allowed_classes: &Zval,
+    ) -> NResult<Self> {
+        let config = TmpConfig {
+            directory: directory.into(),
+            namespace,
+            max_bytes: max_bytes.max(0) as u64,
+        };
+        Ok(TmpStore {
+            policy: ops::class_policy(allowed_classes).php()?,
+            store: Core::open(config, clock::system()).php()?,
+        })
+    }
+
+    pub fn get(&self, key: &Zval, miss: &Zval) -> NResult<Zval> {
+        ops::get(&self.store, &self.policy, key, miss).php()
+    }
+
+    pub fn get_many(&self, keys: &ZendHashTable) -> NResult<ZBox<ZendHashTable>> {
+        ops::get_many(&self.store, &self.policy, keys).php()
+    }
+
+    pub fn set_many(
+        &self,
+        keys: &ZendHashTable,
+        values: &ZendHashTable,
+        expiries: &ZendHashTable,
+    ) -> NResult<ZBox<ZendHashTable>> {
+        ops::set_many(&self.store, &self.policy, keys, values, expiries).php()
+    }
+
+    pub fn delete_many(&self, keys: &ZendHashTable) -> NResult<()> {
+        ops::delete_many(&self.store, keys).php()
+    }
+
+    pub fn clear(&self) -> NResult<()> {
+        self.store.clear().php()
+    }
+
+    pub fn prune(&self) -> NResult<i64> {
+        self.store.prune().map(|n| n as i64).php()
+    }
+
+    pub fn stats(&self) -> NResult<ZBox<ZendHashTable>> {
+        let s = self.store.stats().php()?;
+        let mut out = ZendHashTable::new();
+        for (k, v) in [
+            ("entries", s.entries),
+            ("bytes_used", s.bytes_used),
+            ("max_bytes", s.max_bytes),
+            ("evictions", s.evictions),
+        ] {
+            let _ = out.insert(k, v as i64);
+        }
+        Ok(out)
+    }
+}
