@@ -188,8 +188,12 @@ abstract class AbstractPool implements CacheItemPoolInterface
         }
         if ($ask) {
             try {
-                foreach ($this->store->getMany($ask) as $i => $value) {
+                [$hits, $errors] = $this->store->getMany($ask);
+                foreach ($hits as $i => $value) {
                     $out[$ask[$i]] = [true, $value];
+                }
+                foreach ($errors as $i => $reason) {
+                    $this->reportMessage(\sprintf('LambdaCache: cannot read "%s": %s', $ask[$i], $reason), ['key' => $ask[$i]]);
                 }
             } catch (\Exception $e) {
                 $this->report($e, ['keys' => $ask]);

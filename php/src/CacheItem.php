@@ -50,7 +50,7 @@ final class CacheItem implements CacheItemInterface
         if ($expiration === null) {
             $this->expiry = null;
         } elseif ($expiration instanceof \DateTimeInterface) {
-            $this->expiry = (int) \round((float) $expiration->format('U.u') * 1000);
+            $this->expiry = (int) \floor((float) $expiration->format('U.u') * 1000);
         } else {
             throw new InvalidArgumentException(\sprintf(
                 'LambdaCache: expiresAt() takes a DateTimeInterface or null, %s given.',

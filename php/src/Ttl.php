@@ -24,9 +24,11 @@ final class Ttl
             return self::nowMs() + $ttl * 1000;
         }
         if ($ttl instanceof \DateInterval) {
-            $at = (new \DateTimeImmutable())->add($ttl);
+            // The interval's length from the epoch: zero or negative intervals give an expiry
+            // that is already past, whatever the clock does in between.
+            $span = (float) (new \DateTimeImmutable('@0'))->add($ttl)->format('U.u');
 
-            return (int) \round((float) $at->format('U.u') * 1000);
+            return self::nowMs() + (int) \floor($span * 1000);
         }
         throw new InvalidArgumentException(\sprintf(
             'LambdaCache: %s takes an int, a DateInterval or null as TTL, %s given.',

@@ -27,18 +27,20 @@ pub fn keys_of(list: &ZendHashTable) -> Result<Vec<Vec<u8>>> {
     list.values().map(key_bytes).collect()
 }
 
-/// The value under `key`, or `miss` (returned as is) when there is none.
+/// The value under `key`, or `miss` (returned as is) when there is none. A stored value that
+/// cannot be read back (class not allowed, corrupt) is an error, so that it gets reported.
 pub fn get(store: &dyn Store, policy: &ClassPolicy, key: &Zval, miss: &Zval) -> Result<Zval> {
     let k = key_bytes(key)?;
-    let mut out = None;
+    let mut out = Ok(None);
     store.get_many(&[&k], &mut |_, e| {
-        out = Some(convert::decode(&e, policy)?);
-        Ok(())
+        out = convert::decode(&e, policy).map(Some);
+        out.as_ref().map(drop).map_err(Clone::clone)
     })?;
-    Ok(out.unwrap_or_else(|| miss.shallow_clone()))
+    Ok(out?.unwrap_or_else(|| miss.shallow_clone()))
 }
 
-/// Hits among `keys`, as `position in keys => value`.
+/// `[hits, errors]` for `keys`: `position => value` for hits, `position => reason` for stored
+/// values that could not be read back (they count as misses).
 pub fn get_many(
     store: &dyn Store,
     policy: &ClassPolicy,
@@ -46,12 +48,21 @@ pub fn get_many(
 ) -> Result<ZBox<ZendHashTable>> {
     let keys = keys_of(keys)?;
     let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
-    let mut out = ZendHashTable::with_capacity(keys.len() as u32);
-    store.get_many(&refs, &mut |i, e| {
-        let v = convert::decode(&e, policy)?;
-        let _ = out.insert_at_index(i as i64, v);
-        Ok(())
+    let mut hits = ZendHashTable::with_capacity(keys.len() as u32);
+    let mut errors = ZendHashTable::new();
+    store.get_many(&refs, &mut |i, e| match convert::decode(&e, policy) {
+        Ok(v) => {
+            let _ = hits.insert_at_index(i as i64, v);
+            Ok(())
+        }
+        Err(err) => {
+            let _ = errors.insert_at_index(i as i64, err.to_string());
+            Err(err)
+        }
     })?;
+    let mut out = ZendHashTable::with_capacity(2);
+    let _ = out.push(hits);
+    let _ = out.push(errors);
     Ok(out)
 }
 

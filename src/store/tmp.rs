@@ -1,13 +1,13 @@
 //! The /tmp store: an LMDB environment in a directory (default `/tmp/lambda-cache`), safe for
 //! many processes at once, crash-safe (LMDB commits are atomic), bounded by a size budget.
 //!
-//! Each record is `[stamp: u64 LE][entry]`. The stamp is a logical clock, bumped by every write
-//! transaction and kept under a meta key; a write stamps what it writes, and a hit on an entry
-//! with an older stamp is remembered and re-stamped in this process's next write (or after
+//! Entries live in the `entries` database; beside each, `stamps` holds a logical clock value
+//! (bumped by every write transaction) of its last write or use. A hit on an entry with an
+//! older stamp is remembered and re-stamped in this process's next write (or after
 //! [`TOUCH_BATCH`] such hits), so eviction can drop the least recently used entries first
-//! without turning reads into writes.
+//! without turning reads into writes or rewriting values.
 
-use super::tmp_env::{self, classify, is_map_full, Shared};
+use super::tmp_env::{self, classify, is_map_full, Shared, CLOCK_KEY};
 use super::Store;
 use crate::clock::Clock;
 use crate::entry::Entry;
@@ -18,8 +18,6 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-const STAMP: usize = 8;
-const CLOCK_KEY: &[u8] = b"\0clock";
 /// Hits remembered before they are re-stamped in a write of their own.
 pub const TOUCH_BATCH: usize = 256;
 /// Eviction frees at least this share of the budget, so it does not run on every write.
@@ -52,9 +50,7 @@ pub struct TmpStore {
 }
 
 fn read_u64(b: &[u8]) -> u64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[..8]);
-    u64::from_le_bytes(a)
+    b.try_into().map(u64::from_le_bytes).unwrap_or(0)
 }
 
 impl TmpStore {
@@ -76,13 +72,9 @@ impl TmpStore {
             .collect()
     }
 
-    fn stamp(&self, txn: &heed::RoTxn) -> Result<u64> {
-        Ok(
-            match self.shared.db.get(txn, CLOCK_KEY).map_err(classify)? {
-                Some(b) if b.len() == STAMP => read_u64(b),
-                _ => 0,
-            },
-        )
+    fn stamp_of(&self, txn: &heed::RoTxn, k: &[u8]) -> Result<u64> {
+        let stamp = self.shared.stamps.get(txn, k).map_err(classify)?;
+        Ok(stamp.map(read_u64).unwrap_or(0))
     }
 
     /// Runs `work` in a write transaction that also bumps the clock and applies pending
@@ -117,20 +109,14 @@ impl TmpStore {
     where
         F: FnMut(&mut RwTxn, u64) -> heed::Result<()>,
     {
-        let db = self.shared.db;
+        let (db, stamps) = (self.shared.db, self.shared.stamps);
         let mut txn = self.shared.env.write_txn()?;
-        let stamp = match db.get(&txn, CLOCK_KEY)? {
-            Some(b) if b.len() == STAMP => read_u64(b) + 1,
-            _ => 1,
-        };
-        db.put(&mut txn, CLOCK_KEY, &stamp.to_le_bytes())?;
+        let stamp = stamps.get(&txn, CLOCK_KEY)?.map(read_u64).unwrap_or(0) + 1;
+        let bytes = stamp.to_le_bytes();
+        stamps.put(&mut txn, CLOCK_KEY, &bytes)?;
         for k in touches {
-            if let Some(rec) = db.get(&txn, k)? {
-                if rec.len() >= STAMP {
-                    let mut rec = rec.to_vec();
-                    rec[..STAMP].copy_from_slice(&stamp.to_le_bytes());
-                    db.put(&mut txn, k, &rec)?;
-                }
+            if db.get(&txn, k)?.is_some() {
+                stamps.put(&mut txn, k, &bytes)?;
             }
         }
         work(&mut txn, stamp)?;
@@ -153,22 +139,27 @@ impl TmpStore {
     /// used, over every namespace in the directory (they share the budget).
     pub fn evict(&self) -> Result<u64> {
         let now = self.clock.now_ms();
-        let (db, env) = (self.shared.db, &self.shared.env);
-        let mut txn = env.write_txn().map_err(classify)?;
+        let shared = &self.shared;
+        let mut txn = shared.env.write_txn().map_err(classify)?;
         let mut expired = Vec::new();
         let mut live: Vec<(u64, Vec<u8>, usize)> = Vec::new();
-        for item in db.iter(&txn).map_err(classify)? {
+        for item in shared.db.iter(&txn).map_err(classify)? {
             let (k, rec) = item.map_err(classify)?;
-            if k == CLOCK_KEY {
-                continue;
-            }
             let size = k.len() + rec.len();
-            match (rec.len() >= STAMP).then(|| Entry::decode(&rec[STAMP..])) {
-                Some(Ok(e)) if !e.is_expired(now) => live.push((read_u64(rec), k.to_vec(), size)),
+            match Entry::decode(rec) {
+                Ok(e) if !e.is_expired(now) => live.push((0, k.to_vec(), size)),
                 _ => expired.push((k.to_vec(), size)),
             }
         }
-        let target = self.shared.map_bytes / EVICT_SHARE;
+        for (stamp, k, _) in live.iter_mut() {
+            *stamp = shared
+                .stamps
+                .get(&txn, k)
+                .map_err(classify)?
+                .map(read_u64)
+                .unwrap_or(0);
+        }
+        let target = shared.map_bytes / EVICT_SHARE;
         let mut freed: u64 = expired.iter().map(|(_, s)| *s as u64).sum();
         let mut victims: Vec<Vec<u8>> = expired.into_iter().map(|(k, _)| k).collect();
         live.sort_unstable_by_key(|(stamp, _, _)| *stamp);
@@ -180,7 +171,7 @@ impl TmpStore {
             victims.push(k);
         }
         for k in &victims {
-            db.delete(&mut txn, k).map_err(classify)?;
+            delete(shared, &mut txn, k).map_err(classify)?;
         }
         txn.commit().map_err(classify)?;
         *self.evictions.lock().unwrap_or_else(|e| e.into_inner()) += victims.len() as u64;
@@ -189,12 +180,7 @@ impl TmpStore {
 
     pub fn stats(&self) -> Result<TmpStats> {
         let txn = self.shared.env.read_txn().map_err(classify)?;
-        let entries = self
-            .shared
-            .db
-            .len(&txn)
-            .map_err(classify)?
-            .saturating_sub(1);
+        let entries = self.shared.db.len(&txn).map_err(classify)?;
         drop(txn);
         Ok(TmpStats {
             entries,
@@ -216,14 +202,14 @@ impl Store for TmpStore {
         let mut corrupt = Vec::new();
         {
             let txn = self.shared.env.read_txn().map_err(classify)?;
-            let mut stamp = None;
+            let mut clock = None;
             for (i, k) in skeys.iter().enumerate() {
                 let Some(rec) = self.shared.db.get(&txn, k).map_err(classify)? else {
                     continue;
                 };
-                let entry = match (rec.len() >= STAMP).then(|| Entry::decode(&rec[STAMP..])) {
-                    Some(Ok(e)) => e,
-                    _ => {
+                let entry = match Entry::decode(rec) {
+                    Ok(e) => e,
+                    Err(_) => {
                         corrupt.push(k.as_slice());
                         continue;
                     }
@@ -234,11 +220,11 @@ impl Store for TmpStore {
                 match found(i, entry) {
                     Err(Error::Corrupt(_)) => corrupt.push(k.as_slice()),
                     _ => {
-                        let current = match stamp {
-                            Some(s) => s,
-                            None => *stamp.insert(self.stamp(&txn)?),
+                        let current = match clock {
+                            Some(c) => c,
+                            None => *clock.insert(self.stamp_of(&txn, CLOCK_KEY)?),
                         };
-                        if read_u64(rec) < current {
+                        if self.stamp_of(&txn, k)? < current {
                             self.touches
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
@@ -249,8 +235,8 @@ impl Store for TmpStore {
             }
         }
         if !corrupt.is_empty() {
-            let db = self.shared.db;
-            self.write(|txn, _| corrupt.iter().try_for_each(|k| db.delete(txn, k).map(drop)))?;
+            let shared = &self.shared;
+            self.write(|txn, _| corrupt.iter().try_for_each(|k| delete(shared, txn, k)))?;
         }
         self.flush_touches_if_many();
         Ok(())
@@ -268,14 +254,11 @@ impl Store for TmpStore {
         }
         let keys: Vec<&[u8]> = items.iter().map(|(k, _)| *k).collect();
         let skeys = self.storage_keys(&keys)?;
-        let db = self.shared.db;
-        let mut rec = Vec::new();
+        let shared = &self.shared;
         self.write(|txn, stamp| {
             for (k, (_, entry)) in skeys.iter().zip(items) {
-                rec.clear();
-                rec.extend_from_slice(&stamp.to_le_bytes());
-                rec.extend_from_slice(entry);
-                db.put(txn, k, &rec)?;
+                shared.db.put(txn, k, entry)?;
+                shared.stamps.put(txn, k, &stamp.to_le_bytes())?;
             }
             Ok(())
         })
@@ -283,19 +266,21 @@ impl Store for TmpStore {
 
     fn delete_many(&self, keys: &[&[u8]]) -> Result<()> {
         let skeys = self.storage_keys(keys)?;
-        let db = self.shared.db;
-        self.write(|txn, _| skeys.iter().try_for_each(|k| db.delete(txn, k).map(drop)))
+        let shared = &self.shared;
+        self.write(|txn, _| skeys.iter().try_for_each(|k| delete(shared, txn, k)))
     }
 
     fn clear(&self) -> Result<()> {
-        let db = self.shared.db;
+        let shared = &self.shared;
         let prefixes = key::namespace_prefixes(&self.namespace);
         self.write(|txn, _| {
+            use std::ops::Bound::{Excluded, Included};
             for p in &prefixes {
                 let mut end = p.clone();
                 *end.last_mut().expect("prefix ends with a separator") += 1;
-                use std::ops::Bound::{Excluded, Included};
-                db.delete_range(txn, &(Included(p.as_slice()), Excluded(end.as_slice())))?;
+                let range = (Included(p.as_slice()), Excluded(end.as_slice()));
+                shared.db.delete_range(txn, &range)?;
+                shared.stamps.delete_range(txn, &range)?;
             }
             Ok(())
         })
@@ -303,20 +288,18 @@ impl Store for TmpStore {
 
     fn prune(&self) -> Result<u64> {
         let now = self.clock.now_ms();
-        let db = self.shared.db;
+        let shared = &self.shared;
         let mut pruned = 0;
         self.write(|txn, _| {
             let mut dead = Vec::new();
-            for item in db.iter(txn)? {
+            for item in shared.db.iter(txn)? {
                 let (k, rec) = item?;
-                let ok = k == CLOCK_KEY
-                    || matches!((rec.len() >= STAMP).then(|| Entry::decode(&rec[STAMP..])), Some(Ok(e)) if !e.is_expired(now));
-                if !ok {
+                if !matches!(Entry::decode(rec), Ok(e) if !e.is_expired(now)) {
                     dead.push(k.to_vec());
                 }
             }
             for k in &dead {
-                db.delete(txn, k)?;
+                delete(shared, txn, k)?;
             }
             pruned = dead.len() as u64;
             Ok(())
@@ -327,6 +310,12 @@ impl Store for TmpStore {
     fn max_entry_size(&self) -> usize {
         (self.shared.map_bytes / EVICT_SHARE) as usize
     }
+}
+
+fn delete(shared: &Shared, txn: &mut RwTxn, k: &[u8]) -> heed::Result<()> {
+    shared.db.delete(txn, k)?;
+    shared.stamps.delete(txn, k)?;
+    Ok(())
 }
 
 impl Drop for TmpStore {

@@ -12,10 +12,12 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// An open environment and its one database.
+/// An open environment and its databases: `entries` (storage key -> entry) and `stamps`
+/// (storage key -> u64 LE stamp, plus the clock under [`CLOCK_KEY`]).
 pub struct Shared {
     pub env: Env,
     pub db: Database<Bytes, Bytes>,
+    pub stamps: Database<Bytes, Bytes>,
     pub map_bytes: u64,
     pub pid: u32,
 }
@@ -25,6 +27,8 @@ static ENVS: Lazy<Mutex<HashMap<PathBuf, Arc<Shared>>>> = Lazy::new(Default::def
 const PAGE: u64 = 4096;
 /// The smallest size budget: LMDB needs room for its meta and free-list pages.
 pub const MIN_BYTES: u64 = 256 * 1024;
+/// The key of the logical clock in `stamps` (storage keys never start with a NUL byte).
+pub const CLOCK_KEY: &[u8] = b"\0clock";
 
 /// The environment for `dir`, opened on first use in this process.
 pub fn open(dir: &Path, max_bytes: u64) -> Result<Arc<Shared>> {
@@ -93,7 +97,7 @@ fn open_env(dir: &Path, max_bytes: u64) -> Result<Shared> {
     let mut opts = EnvOpenOptions::new();
     opts.map_size(map_bytes as usize)
         .max_readers(510)
-        .max_dbs(0);
+        .max_dbs(2);
     // SAFETY: the files are only used through LMDB; NO_SYNC trades durability across an OS
     // crash (a cache loses nothing it cannot rebuild) for writes without fsync. Process crashes
     // stay safe: LMDB commits are atomic without syncing.
@@ -105,12 +109,16 @@ fn open_env(dir: &Path, max_bytes: u64) -> Result<Shared> {
     env.clear_stale_readers().map_err(classify)?;
     let mut wtxn = env.write_txn().map_err(classify)?;
     let db = env
-        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .create_database::<Bytes, Bytes>(&mut wtxn, Some("entries"))
+        .map_err(classify)?;
+    let stamps = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, Some("stamps"))
         .map_err(classify)?;
     wtxn.commit().map_err(classify)?;
     Ok(Shared {
         env,
         db,
+        stamps,
         map_bytes,
         pid: std::process::id(),
     })

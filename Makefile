@@ -1,0 +1,54 @@
+# LambdaCache: one entry point per task. `make demo` and `make test` are the README's two
+# commands; both install what they need (scripts/deps.sh) and are safe to run again.
+
+SHELL   := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+SO      := $(CURDIR)/target/release/liblambda_cache.so
+PHP     ?= php
+PHPUNIT ?= /usr/bin/phpunit
+PHPX    := $(PHP) -d extension=$(SO)
+
+.PHONY: all deps build demo test test-rust test-php test-php-only bench lint clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	cargo build --release --locked
+
+demo: build
+	$(PHPX) examples/demo.php
+
+test: deps test-rust test-php
+
+test-rust:
+	cargo test --no-default-features --locked
+
+# The PHP suite runs three times: with Debian's psr/cache and psr/simple-cache 1.0, and with
+# fixtures declaring the 2.0 and 3.0 interfaces (php-tests/fixtures).
+# PSR=1 (or 2, 3) runs one of them; PHPUNIT_ARGS passes options such as --filter.
+PSR ?= 1 2 3
+
+test-php: build test-php-only
+
+test-php-only:
+	@set -e; for v in $(PSR); do \
+	  echo "== PHPUnit, psr/cache and psr/simple-cache $$v.0"; \
+	  LAMBDA_CACHE_PSR=$$v LAMBDA_CACHE_SO=$(SO) $(PHPX) $(PHPUNIT) -c phpunit.xml.dist $(PHPUNIT_ARGS); \
+	done
+
+bench: build
+	cargo bench --no-default-features --locked --bench engines
+	$(PHPX) -d apc.enable_cli=1 -d opcache.enable_cli=1 benches/bench.php
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets --no-default-features -- -D warnings
+	cargo clippy --release -- -D warnings
+	@for f in $$(git ls-files 'php/*.php' 'php-tests/*.php' 'stubs/*.php' 'examples/*.php' 'benches/*.php'); do \
+	  $(PHP) -l $$f >/dev/null || exit 1; done
+
+clean:
+	cargo clean

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what building and testing LambdaCache needs on Debian 12, when it is missing.
+# Idempotent: a machine that has everything gets no apt call at all.
+set -euo pipefail
+
+packages=(php8.2-cli php8.2-dev libclang-dev clang make phpunit php-psr-cache php-psr-simple-cache
+          php-symfony-cache php-apcu php-igbinary)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "deps: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "deps: installing Rust with rustup (stable, minimal profile)" >&2
+  command -v curl >/dev/null 2>&1 || { ${sudo:-} apt-get install -y -qq curl ca-certificates >&2; }
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal >&2
+fi

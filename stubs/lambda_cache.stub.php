@@ -1,0 +1,67 @@
+<?php
+
+// Stubs of the lambda_cache extension, for IDEs and static analysis. Kept in sync with the
+// extension by php-tests/StubsTest.php. The native classes are used by the PSR classes in
+// php/src; applications use those (LambdaCache\TmpCachePool, LambdaCache\Psr16Cache).
+
+namespace {
+    /** The extension's version. */
+    function lambda_cache_version(): string {}
+}
+
+namespace LambdaCache\Native {
+    /** Thrown for a bad key or configuration (code 1: key, 2: configuration). */
+    class InvalidArgumentException extends \Exception
+    {
+        public function __construct() {}
+    }
+
+    /**
+     * Thrown when the store fails. Codes: 3 value cannot be cached, 4 class not in
+     * allowedClasses, 5 value too large, 6 corrupt entry, 7 storage error.
+     */
+    class StoreException extends \Exception
+    {
+        public function __construct() {}
+    }
+
+    /** The /tmp store: an LMDB environment in $directory shared by every process. */
+    class TmpStore
+    {
+        /** @param bool|list<string> $allowed_classes */
+        public function __construct(string $directory, string $namespace, int $max_bytes, mixed $allowed_classes) {}
+
+        /**
+         * The value under $key, or $miss itself when there is none.
+         * @throws StoreException when a stored value cannot be read back (code 4 or 6)
+         */
+        public function get(mixed $key, mixed $miss): mixed {}
+
+        /**
+         * @param list<string> $keys
+         * @return array{0: array<int, mixed>, 1: array<int, string>} [position in $keys => value
+         *         for hits, position => reason for stored values that could not be read back]
+         */
+        public function getMany(array $keys): array {}
+
+        /**
+         * @param list<string> $keys
+         * @param list<mixed> $values
+         * @param list<int> $expiries milliseconds since the epoch, 0 = never
+         * @return array<int, string> position => reason, for values that could not be stored
+         */
+        public function setMany(array $keys, array $values, array $expiries): array {}
+
+        /** @param list<string> $keys */
+        public function deleteMany(array $keys): void {}
+
+        /** Deletes every key of this store's namespace. */
+        public function clear(): void {}
+
+        /** Deletes expired and unreadable entries; returns how many. */
+        public function prune(): int {}
+
+        /** @return array{entries: int, bytes_used: int, max_bytes: int, evictions: int} */
+        public function stats(): array {}
+    }
+}

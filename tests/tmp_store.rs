@@ -1,0 +1,179 @@
+//! The /tmp store through the core API, with a mock clock.
+
+use lambda_cache::clock::{Clock, MockClock};
+use lambda_cache::entry::{self, Encoding, Entry};
+use lambda_cache::store::tmp::{TmpConfig, TmpStore};
+use lambda_cache::store::Store;
+use lambda_cache::Error;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+const T0: u64 = 1_700_000_000_000;
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("lc-core-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn open(d: &PathBuf, ns: &str, max: u64, clock: Arc<MockClock>) -> TmpStore {
+    let config = TmpConfig {
+        directory: d.clone(),
+        namespace: ns.into(),
+        max_bytes: max,
+    };
+    TmpStore::open(config, clock as Arc<dyn Clock>).unwrap()
+}
+
+fn get(s: &TmpStore, k: &[u8]) -> Option<Vec<u8>> {
+    let mut out = None;
+    s.get_many(&[k], &mut |_, e: Entry<'_>| {
+        out = Some(e.payload.to_vec());
+        Ok(())
+    })
+    .unwrap();
+    out
+}
+
+fn set(s: &TmpStore, k: &[u8], v: &[u8], exp: u64) {
+    s.set_many(&[(k, &entry::encode(Encoding::Raw, exp, v))])
+        .unwrap();
+}
+
+#[test]
+fn expiry_is_checked_on_every_read() {
+    let (d, clock) = (dir("expiry"), MockClock::new(T0));
+    let s = open(&d, "ns", 1 << 20, clock.clone());
+    set(&s, b"a", b"1", T0 + 1000);
+    set(&s, b"b", b"2", 0);
+    assert_eq!(get(&s, b"a").as_deref(), Some(&b"1"[..]));
+    clock.advance_ms(1000);
+    assert_eq!(get(&s, b"a"), None);
+    assert_eq!(get(&s, b"b").as_deref(), Some(&b"2"[..]));
+    assert_eq!(s.stats().unwrap().entries, 2);
+    assert_eq!(s.prune().unwrap(), 1);
+    assert_eq!(s.stats().unwrap().entries, 1);
+}
+
+#[test]
+fn namespaces_are_independent_and_clear_only_their_own() {
+    let (d, clock) = (dir("ns"), MockClock::new(T0));
+    let a = open(&d, "a", 1 << 20, clock.clone());
+    let b = open(&d, "b", 1 << 20, clock.clone());
+    let long = b"k".repeat(2000);
+    for s in [&a, &b] {
+        set(s, b"k", b"v", 0);
+        set(s, &long, b"long", 0);
+    }
+    a.clear().unwrap();
+    assert_eq!(get(&a, b"k"), None);
+    assert_eq!(get(&a, &long), None);
+    assert_eq!(get(&b, b"k").as_deref(), Some(&b"v"[..]));
+    assert_eq!(get(&b, &long).as_deref(), Some(&b"long"[..]));
+}
+
+#[test]
+fn corrupt_entries_are_misses_and_are_deleted() {
+    let (d, clock) = (dir("corrupt"), MockClock::new(T0));
+    let s = open(&d, "ns", 1 << 20, clock);
+    s.set_many(&[(b"bad", b"\xc4\x01\x07")]).unwrap(); // a header cut short
+    set(&s, b"good", b"x", 0);
+    let before = s.stats().unwrap().entries;
+    assert_eq!(get(&s, b"bad"), None);
+    assert_eq!(s.stats().unwrap().entries, before - 1);
+    // A value the caller cannot decode is deleted too.
+    s.get_many(&[b"good"], &mut |_, _| Err(Error::Corrupt("test".into())))
+        .unwrap();
+    assert_eq!(get(&s, b"good"), None);
+}
+
+#[test]
+fn eviction_drops_expired_first_then_least_recently_used() {
+    let (d, clock) = (dir("evict"), MockClock::new(T0));
+    let s = open(&d, "ns", 2 << 20, clock.clone());
+    let v = vec![7u8; 8 * 1024];
+    for i in 0..20u32 {
+        set(&s, format!("exp{i}").as_bytes(), &v, T0 + 10);
+    }
+    for i in 0..20u32 {
+        set(&s, format!("hot{i}").as_bytes(), &v, 0);
+    }
+    clock.advance_ms(100);
+    for i in 0..200u32 {
+        // Keep reading the hot keys while writing new ones: they get re-stamped.
+        for h in 0..20u32 {
+            assert!(
+                get(&s, format!("hot{h}").as_bytes()).is_some(),
+                "hot{h} evicted at {i}"
+            );
+        }
+        set(&s, format!("cold{i}").as_bytes(), &v, 0);
+    }
+    let st = s.stats().unwrap();
+    assert!(st.evictions > 0, "{st:?}");
+    assert!(st.bytes_used <= st.max_bytes, "{st:?}");
+    assert_eq!(
+        get(&s, b"cold0"),
+        None,
+        "the oldest untouched key should be gone"
+    );
+    assert!(get(&s, b"cold199").is_some());
+}
+
+#[test]
+fn too_large_values_are_refused_whole() {
+    let (d, clock) = (dir("large"), MockClock::new(T0));
+    let s = open(&d, "ns", 1 << 20, clock);
+    let big = entry::encode(Encoding::Raw, 0, &vec![0u8; 600 * 1024]);
+    let small = entry::encode(Encoding::Raw, 0, b"x");
+    let r = s.set_many(&[(b"small", &small), (b"big", &big)]);
+    assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
+    assert_eq!(
+        get(&s, b"small"),
+        None,
+        "nothing of a refused batch is written"
+    );
+}
+
+#[test]
+fn files_are_private_and_bad_input_is_refused() {
+    let (d, clock) = (dir("perms"), MockClock::new(T0));
+    let s = open(&d.join("sub"), "ns", 1 << 20, clock.clone());
+    set(&s, b"k", b"v", 0);
+    let mode = |p: PathBuf| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(d.join("sub")), 0o700);
+    assert_eq!(mode(d.join("sub/data.mdb")), 0o600);
+    assert_eq!(mode(d.join("sub/lock.mdb")), 0o600);
+    assert!(s.set_many(&[(b"a/b", b"x")]).is_err());
+    assert!(s.set_many(&[(b"", b"x")]).is_err());
+    let bad_ns = TmpConfig {
+        directory: d.clone(),
+        namespace: "a:b".into(),
+        max_bytes: 1 << 20,
+    };
+    assert!(matches!(
+        TmpStore::open(bad_ns, clock.clone()),
+        Err(Error::InvalidConfig(_))
+    ));
+    let tiny = TmpConfig {
+        directory: d.join("tiny"),
+        namespace: "".into(),
+        max_bytes: 1000,
+    };
+    assert!(matches!(
+        TmpStore::open(tiny, clock),
+        Err(Error::InvalidConfig(_))
+    ));
+}
+
+#[test]
+fn a_garbage_data_file_is_replaced_by_an_empty_store() {
+    let (d, clock) = (dir("garbage"), MockClock::new(T0));
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("data.mdb"), vec![0x5a; 64 * 1024]).unwrap();
+    let s = open(&d, "ns", 1 << 20, clock);
+    assert_eq!(get(&s, b"k"), None);
+    set(&s, b"k", b"v", 0);
+    assert_eq!(get(&s, b"k").as_deref(), Some(&b"v"[..]));
+}
