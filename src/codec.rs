@@ -7,10 +7,8 @@
 //! is the plain-Rust model of it, used by tests and by anything outside PHP.
 
 use crate::error::{Error, Result};
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
-use serde::{Deserialize, Serialize};
-use std::fmt;
+use serde::Serialize;
 
 /// A PHP array key.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,19 +36,6 @@ pub fn to_msgpack<T: Serialize + ?Sized>(
     let mut out = Vec::with_capacity(64);
     value.serialize(&mut rmp_serde::Serializer::new(&mut out))?;
     Ok(out)
-}
-
-/// Deserializes MessagePack through `seed`; any malformed input is [`Error::Corrupt`].
-pub fn from_msgpack_seed<'de, S: DeserializeSeed<'de>>(bytes: &[u8], seed: S) -> Result<S::Value> {
-    let mut rest = bytes;
-    let v = seed
-        .deserialize(&mut rmp_serde::Deserializer::new(&mut rest))
-        .map_err(|e| Error::Corrupt(e.to_string()))?;
-    if rest.is_empty() {
-        Ok(v)
-    } else {
-        Err(Error::Corrupt("trailing bytes after the value".into()))
-    }
 }
 
 /// Whether `keys` are exactly `0..n-1` in order (a PHP list).
@@ -111,7 +96,8 @@ pub trait Builder: Sized {
     fn bytes(b: &[u8]) -> Self;
     fn new_array(capacity: usize) -> Self::Arr;
     fn push(arr: &mut Self::Arr, v: Self);
-    fn insert(arr: &mut Self::Arr, k: ArrayKey, v: Self);
+    fn insert_int(arr: &mut Self::Arr, k: i64, v: Self);
+    fn insert_str(arr: &mut Self::Arr, k: &[u8], v: Self);
     fn array(arr: Self::Arr) -> Self;
 }
 
@@ -139,8 +125,11 @@ impl Builder for Value {
         let i = arr.len() as i64;
         arr.push((ArrayKey::Int(i), v));
     }
-    fn insert(arr: &mut Self::Arr, k: ArrayKey, v: Self) {
-        arr.push((k, v))
+    fn insert_int(arr: &mut Self::Arr, k: i64, v: Self) {
+        arr.push((ArrayKey::Int(k), v))
+    }
+    fn insert_str(arr: &mut Self::Arr, k: &[u8], v: Self) {
+        arr.push((ArrayKey::Str(k.to_vec()), v))
     }
     fn array(arr: Self::Arr) -> Self {
         Value::Array(arr)
@@ -150,106 +139,168 @@ impl Builder for Value {
 /// Nesting deeper than this is refused (as PHP's own unserialize() limits depth).
 pub const MAX_DEPTH: usize = 512;
 
-/// A serde seed that builds a `B` from the MessagePack shape above.
-pub struct Seed<B>(pub usize, pub std::marker::PhantomData<B>);
-
-impl<B: Builder> Seed<B> {
-    pub fn root() -> Self {
-        Seed(0, std::marker::PhantomData)
-    }
-    fn child(&self) -> Self {
-        Seed(self.0 + 1, std::marker::PhantomData)
+/// Decodes the MessagePack shape above into a `B`. Hand-written rather than through serde:
+/// strings are borrowed from the input and nothing is built that is not kept.
+pub fn decode_into<B: Builder>(bytes: &[u8]) -> Result<B> {
+    let mut d = Decoder { b: bytes, i: 0 };
+    let v = d.value::<B>(0)?;
+    if d.i == bytes.len() {
+        Ok(v)
+    } else {
+        Err(Error::Corrupt("trailing bytes after the value".into()))
     }
 }
 
-impl<'de, B: Builder> DeserializeSeed<'de> for Seed<B> {
-    type Value = B;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<B, D::Error> {
-        if self.0 > MAX_DEPTH {
-            return Err(de::Error::custom("nesting too deep"));
+struct Decoder<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+enum Key<'a> {
+    Int(i64),
+    Str(&'a [u8]),
+}
+
+fn corrupt(what: &str) -> Error {
+    Error::Corrupt(format!("MessagePack: {what}"))
+}
+
+impl<'a> Decoder<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        let s = self
+            .b
+            .get(self.i..self.i.checked_add(n).ok_or_else(|| corrupt("length"))?)
+            .ok_or_else(|| corrupt("truncated"))?;
+        self.i += n;
+        Ok(s)
+    }
+    fn uint(&mut self, n: usize) -> Result<u64> {
+        Ok(self
+            .take(n)?
+            .iter()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
+    }
+    fn len(&mut self, n: usize) -> Result<usize> {
+        let len = self.uint(n)? as usize;
+        // Every element takes at least one byte: a length beyond the input is corrupt.
+        if len > self.b.len() - self.i {
+            return Err(corrupt("length beyond the input"));
         }
-        d.deserialize_any(self)
+        Ok(len)
     }
-}
-
-impl<'de, B: Builder> Visitor<'de> for Seed<B> {
-    type Value = B;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a PHP value")
+    /// An integer or a string (the only things that can be array keys).
+    fn key(&mut self) -> Result<Key<'a>> {
+        let t = self.take(1)?[0];
+        Ok(match t {
+            0x00..=0x7f => Key::Int(i64::from(t)),
+            0xe0..=0xff => Key::Int(i64::from(t as i8)),
+            0xcc => Key::Int(self.uint(1)? as i64),
+            0xcd => Key::Int(self.uint(2)? as i64),
+            0xce => Key::Int(self.uint(4)? as i64),
+            0xcf => {
+                Key::Int(i64::try_from(self.uint(8)?).map_err(|_| corrupt("integer out of range"))?)
+            }
+            0xd0 => Key::Int(i64::from(self.uint(1)? as u8 as i8)),
+            0xd1 => Key::Int(i64::from(self.uint(2)? as u16 as i16)),
+            0xd2 => Key::Int(i64::from(self.uint(4)? as u32 as i32)),
+            0xd3 => Key::Int(self.uint(8)? as i64),
+            0xa0..=0xbf => Key::Str(self.take(usize::from(t & 0x1f))?),
+            0xc4 | 0xd9 => {
+                let n = self.len(1)?;
+                Key::Str(self.take(n)?)
+            }
+            0xc5 | 0xda => {
+                let n = self.len(2)?;
+                Key::Str(self.take(n)?)
+            }
+            0xc6 | 0xdb => {
+                let n = self.len(4)?;
+                Key::Str(self.take(n)?)
+            }
+            _ => {
+                self.i -= 1;
+                return Err(corrupt("not a key"));
+            }
+        })
     }
-    fn visit_unit<E>(self) -> std::result::Result<B, E> {
-        Ok(B::null())
-    }
-    fn visit_none<E>(self) -> std::result::Result<B, E> {
-        Ok(B::null())
-    }
-    fn visit_bool<E>(self, v: bool) -> std::result::Result<B, E> {
-        Ok(B::bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> std::result::Result<B, E> {
-        Ok(B::int(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<B, E> {
-        i64::try_from(v)
-            .map(B::int)
-            .map_err(|_| E::custom("integer out of range"))
-    }
-    fn visit_f64<E>(self, v: f64) -> std::result::Result<B, E> {
-        Ok(B::float(v))
-    }
-    fn visit_bytes<E>(self, v: &[u8]) -> std::result::Result<B, E> {
-        Ok(B::bytes(v))
-    }
-    fn visit_str<E>(self, v: &str) -> std::result::Result<B, E> {
-        Ok(B::bytes(v.as_bytes()))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<B, A::Error> {
-        let mut arr = B::new_array(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(v) = seq.next_element_seed(self.child())? {
-            B::push(&mut arr, v);
+    fn value<B: Builder>(&mut self, depth: usize) -> Result<B> {
+        if depth > MAX_DEPTH {
+            return Err(corrupt("nesting too deep"));
+        }
+        let t = *self.b.get(self.i).ok_or_else(|| corrupt("truncated"))?;
+        let (n, map) = match t {
+            0xc0 => {
+                self.i += 1;
+                return Ok(B::null());
+            }
+            0xc2 | 0xc3 => {
+                self.i += 1;
+                return Ok(B::bool(t == 0xc3));
+            }
+            0xcb => {
+                self.i += 1;
+                return Ok(B::float(f64::from_bits(self.uint(8)?)));
+            }
+            0xca => {
+                self.i += 1;
+                return Ok(B::float(f64::from(f32::from_bits(self.uint(4)? as u32))));
+            }
+            0x90..=0x9f => {
+                self.i += 1;
+                (usize::from(t & 0x0f), false)
+            }
+            0xdc => {
+                self.i += 1;
+                (self.len(2)?, false)
+            }
+            0xdd => {
+                self.i += 1;
+                (self.len(4)?, false)
+            }
+            0x80..=0x8f => {
+                self.i += 1;
+                (usize::from(t & 0x0f), true)
+            }
+            0xde => {
+                self.i += 1;
+                (self.len(2)?, true)
+            }
+            0xdf => {
+                self.i += 1;
+                (self.len(4)?, true)
+            }
+            _ => {
+                return match self.key()? {
+                    Key::Int(i) => Ok(B::int(i)),
+                    Key::Str(s) => Ok(B::bytes(s)),
+                }
+            }
+        };
+        let mut arr = B::new_array(n);
+        for _ in 0..n {
+            if map {
+                match self.key()? {
+                    Key::Int(k) => {
+                        let v = self.value(depth + 1)?;
+                        B::insert_int(&mut arr, k, v)
+                    }
+                    Key::Str(k) => {
+                        let v = self.value(depth + 1)?;
+                        B::insert_str(&mut arr, k, v)
+                    }
+                }
+            } else {
+                let v = self.value(depth + 1)?;
+                B::push(&mut arr, v);
+            }
         }
         Ok(B::array(arr))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<B, A::Error> {
-        let mut arr = B::new_array(map.size_hint().unwrap_or(0).min(4096));
-        while let Some(k) = map.next_key::<ArrayKey>()? {
-            let v = map.next_value_seed(self.child())?;
-            B::insert(&mut arr, k, v);
-        }
-        Ok(B::array(arr))
-    }
-}
-
-impl<'de> Deserialize<'de> for ArrayKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct K;
-        impl<'de> Visitor<'de> for K {
-            type Value = ArrayKey;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an array key")
-            }
-            fn visit_i64<E>(self, v: i64) -> std::result::Result<ArrayKey, E> {
-                Ok(ArrayKey::Int(v))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<ArrayKey, E> {
-                i64::try_from(v)
-                    .map(ArrayKey::Int)
-                    .map_err(|_| E::custom("key out of range"))
-            }
-            fn visit_bytes<E>(self, v: &[u8]) -> std::result::Result<ArrayKey, E> {
-                Ok(ArrayKey::Str(v.to_vec()))
-            }
-            fn visit_str<E>(self, v: &str) -> std::result::Result<ArrayKey, E> {
-                Ok(ArrayKey::Str(v.as_bytes().to_vec()))
-            }
-        }
-        d.deserialize_any(K)
     }
 }
 
 /// Decodes MessagePack into a [`Value`].
 pub fn decode_value(bytes: &[u8]) -> Result<Value> {
-    from_msgpack_seed(bytes, Seed::<Value>::root())
+    decode_into(bytes)
 }
 
 /// Encodes a [`Value`] as MessagePack.
@@ -289,6 +340,29 @@ mod tests {
         match rt(Value::Float(f64::NAN)) {
             Value::Float(f) => assert!(f.is_nan()),
             o => panic!("{o:?}"),
+        }
+        for i in [
+            127,
+            128,
+            255,
+            256,
+            65535,
+            65536,
+            -32,
+            -33,
+            -128,
+            -129,
+            -32768,
+            -32769,
+            1 << 31,
+            -(1 << 31) - 1,
+            1 << 40,
+        ] {
+            assert_eq!(rt(Value::Int(i)), Value::Int(i), "{i}");
+        }
+        for n in [31usize, 32, 255, 256, 70_000] {
+            let s = Value::Str(vec![b'x'; n]);
+            assert_eq!(rt(s.clone()), s, "{n}");
         }
         // A float that happens to be integral stays a float.
         assert_eq!(rt(Value::Float(2.0)), Value::Float(2.0));

@@ -17,9 +17,9 @@ fn dir(name: &str) -> PathBuf {
     d
 }
 
-fn open(d: &PathBuf, ns: &str, max: u64, clock: Arc<MockClock>) -> TmpStore {
+fn open(d: &std::path::Path, ns: &str, max: u64, clock: Arc<MockClock>) -> TmpStore {
     let config = TmpConfig {
-        directory: d.clone(),
+        directory: d.to_path_buf(),
         namespace: ns.into(),
         max_bytes: max,
     };
@@ -91,7 +91,7 @@ fn corrupt_entries_are_misses_and_are_deleted() {
 #[test]
 fn eviction_drops_expired_first_then_least_recently_used() {
     let (d, clock) = (dir("evict"), MockClock::new(T0));
-    let s = open(&d, "ns", 2 << 20, clock.clone());
+    let s = open(&d, "ns", 1 << 20, clock.clone());
     let v = vec![7u8; 8 * 1024];
     for i in 0..20u32 {
         set(&s, format!("exp{i}").as_bytes(), &v, T0 + 10);

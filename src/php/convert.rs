@@ -3,7 +3,7 @@
 //! what is decided in the core (`codec`, `entry`, `classes`).
 
 use crate::classes::ClassPolicy;
-use crate::codec::{self, ArrayKey, Builder, Seed, MAX_DEPTH};
+use crate::codec::{self, Builder, MAX_DEPTH};
 use crate::entry::{Encoding, Entry};
 use crate::error::{Error, Result};
 use ext_php_rs::boxed::ZBox;
@@ -133,23 +133,16 @@ impl Builder for Zval {
     fn push(arr: &mut Self::Arr, v: Self) {
         let _ = arr.push(v);
     }
-    fn insert(arr: &mut Self::Arr, k: ArrayKey, mut v: Self) {
-        match k {
-            ArrayKey::Int(i) => {
-                let _ = arr.insert_at_index(i, v);
-            }
-            ArrayKey::Str(b) => unsafe {
-                // Binary-safe and without numeric-string normalisation: PHP never produced a
-                // string key that looks like a canonical integer.
-                ext_php_rs::ffi::zend_hash_str_update(
-                    &mut **arr,
-                    b.as_ptr().cast(),
-                    b.len(),
-                    &mut v,
-                );
-                std::mem::forget(v);
-            },
+    fn insert_int(arr: &mut Self::Arr, k: i64, v: Self) {
+        let _ = arr.insert_at_index(k, v);
+    }
+    fn insert_str(arr: &mut Self::Arr, k: &[u8], mut v: Self) {
+        // Binary-safe and without numeric-string normalisation: PHP never produced a string
+        // key that looks like a canonical integer.
+        unsafe {
+            ext_php_rs::ffi::zend_hash_str_update(&mut **arr, k.as_ptr().cast(), k.len(), &mut v);
         }
+        std::mem::forget(v);
     }
     fn array(arr: Self::Arr) -> Self {
         let mut z = Zval::new();
@@ -211,7 +204,7 @@ fn encode_objects(zv: &Zval, policy: &ClassPolicy) -> Result<(Encoding, Vec<u8>)
 pub fn decode(entry: &Entry<'_>, policy: &ClassPolicy) -> Result<Zval> {
     match entry.encoding {
         Encoding::Raw => Ok(bytes_zval(entry.payload)),
-        Encoding::MsgPack => codec::from_msgpack_seed(entry.payload, Seed::<Zval>::root()),
+        Encoding::MsgPack => codec::decode_into::<Zval>(entry.payload),
         Encoding::PhpSerialize => {
             policy.check_serialized(entry.payload)?;
             // Checked above; PHP checks once more with the same list.

@@ -174,6 +174,20 @@ impl TmpStore {
             delete(shared, &mut txn, k).map_err(classify)?;
         }
         txn.commit().map_err(classify)?;
+        // LMDB reuses pages freed by transaction N from transaction N+2 on (N-1's snapshot
+        // stays valid until N+1 commits): one small commit makes the freed space usable now.
+        let mut txn = shared.env.write_txn().map_err(classify)?;
+        let stamp = shared
+            .stamps
+            .get(&txn, CLOCK_KEY)
+            .map_err(classify)?
+            .map(read_u64)
+            .unwrap_or(0);
+        shared
+            .stamps
+            .put(&mut txn, CLOCK_KEY, &(stamp + 1).to_le_bytes())
+            .map_err(classify)?;
+        txn.commit().map_err(classify)?;
         *self.evictions.lock().unwrap_or_else(|e| e.into_inner()) += victims.len() as u64;
         Ok(victims.len() as u64)
     }

@@ -1,0 +1,171 @@
+<?php
+
+declare(strict_types=1);
+
+namespace LcBench;
+
+/**
+ * One implementation prepared for one workload. The batch closure runs $n operations in a loop
+ * (so the closure call is paid once per batch, not once per operation) and returns how many of
+ * them failed their check (a miss, a wrong value, a save that returned false).
+ */
+final class Subject
+{
+    public function __construct(
+        public readonly \Closure $batch,
+        public readonly ?\Closure $beforeSample = null,
+        public readonly ?\Closure $between = null,
+        public readonly int $maxBatch = 1 << 20,
+        public readonly ?\Closure $teardown = null,
+    ) {
+    }
+}
+
+/** Time-budgeted sampling: warm up (calibrating the batch size), then run for a fixed time. */
+final class Sampler
+{
+    private const TARGET_BATCH_NS = 5_000_000;
+
+    public function __construct(
+        private readonly float $seconds,
+        private readonly float $warmupSeconds,
+    ) {
+    }
+
+    /** @return array{ops_per_sec: float, ops: int, failures: int, seconds: float} */
+    public function sample(Subject $subject): array
+    {
+        if ($subject->beforeSample !== null) {
+            ($subject->beforeSample)();
+        }
+        $n = $this->warmUp($subject);
+
+        $budget = (int) ($this->seconds * 1e9);
+        $elapsed = 0;
+        $ops = 0;
+        $failures = 0;
+        $batch = $subject->batch;
+        while ($elapsed < $budget) {
+            $t0 = hrtime(true);
+            $failures += $batch($n);
+            $elapsed += hrtime(true) - $t0;
+            $ops += $n;
+            if ($subject->between !== null) {
+                ($subject->between)();
+            }
+        }
+
+        return [
+            'ops_per_sec' => $ops / ($elapsed / 1e9),
+            'ops' => $ops,
+            'failures' => $failures,
+            'seconds' => $elapsed / 1e9,
+        ];
+    }
+
+    /** Runs batches for the warm-up time and returns a batch size that takes ~5 ms. */
+    private function warmUp(Subject $subject): int
+    {
+        $n = 1;
+        $batch = $subject->batch;
+        $end = hrtime(true) + (int) ($this->warmupSeconds * 1e9);
+        do {
+            $t0 = hrtime(true);
+            $batch($n);
+            $dt = max(1, hrtime(true) - $t0);
+            if ($subject->between !== null) {
+                ($subject->between)();
+            }
+            $perOp = $dt / $n;
+            $n = (int) max(1, min($subject->maxBatch, $n * 4, intdiv(self::TARGET_BATCH_NS, (int) ceil($perOp))));
+        } while (hrtime(true) < $end);
+
+        return $n;
+    }
+
+    public static function median(array $values): float
+    {
+        if ($values === []) {
+            return 0.0;
+        }
+        sort($values);
+        $count = \count($values);
+        $mid = intdiv($count, 2);
+
+        return $count % 2 === 1 ? (float) $values[$mid] : ($values[$mid - 1] + $values[$mid]) / 2;
+    }
+}
+
+/** Settings from the environment and the command line. */
+final class Options
+{
+    public const WORKLOADS = ['a', 'b', 'c', 'd', 'e', 'f'];
+
+    public function __construct(
+        public readonly float $seconds,
+        public readonly float $warmup,
+        public readonly int $runs,
+        public readonly array $only,
+        public readonly ?string $jsonFile,
+        public readonly bool $strict,
+    ) {
+    }
+
+    public static function fromEnvironment(array $argv): self
+    {
+        $seconds = self::number('BENCH_SECONDS', 0.5, 0.01, 60.0);
+        $runs = (int) self::number('BENCH_RUNS', 5, 1, 51);
+        $only = self::WORKLOADS;
+        $env = getenv('BENCH_ONLY');
+        if (\is_string($env) && trim($env) !== '') {
+            $only = array_values(array_unique(array_map('trim', explode(',', strtolower($env)))));
+            $unknown = array_diff($only, self::WORKLOADS);
+            if ($unknown !== []) {
+                fail('BENCH_ONLY: unknown workload(s) ' . implode(',', $unknown) . '; known: ' . implode(',', self::WORKLOADS));
+            }
+        }
+        $jsonFile = null;
+        for ($i = 1; $i < \count($argv); ++$i) {
+            if ($argv[$i] === '--json' && isset($argv[$i + 1])) {
+                $jsonFile = $argv[++$i];
+            } elseif (str_starts_with($argv[$i], '--json=')) {
+                $jsonFile = substr($argv[$i], 7);
+            } elseif ($argv[$i] === '--help' || $argv[$i] === '-h') {
+                echo self::usage();
+                exit(0);
+            } else {
+                fail("unknown argument {$argv[$i]}\n" . self::usage());
+            }
+        }
+        $strict = \in_array(getenv('BENCH_STRICT'), ['1', 'true', 'yes'], true);
+
+        return new self($seconds, min(0.25, max(0.05, $seconds / 2)), $runs, $only, $jsonFile, $strict);
+    }
+
+    public static function usage(): string
+    {
+        return <<<TXT
+            usage: php -d extension=target/release/liblambda_cache.so -d apc.enable_cli=1 -d opcache.enable_cli=1 \\
+                       benches/bench.php [--json FILE]
+            env: BENCH_SECONDS  seconds per sample (default 0.5)
+                 BENCH_RUNS     samples per implementation, median reported (default 5)
+                 BENCH_ONLY     comma list of workloads a,b,c,d,e,f (default all)
+                 BENCH_STRICT=1 exit 2 when a target FAILs
+            --json FILE writes the machine-readable result there instead of the final JSON line on stdout.
+
+            TXT;
+    }
+
+    private static function number(string $name, float $default, float $min, float $max): float
+    {
+        $value = getenv($name);
+        if ($value === false || $value === '') {
+            return $default;
+        }
+        if (!is_numeric($value) || (float) $value < $min || (float) $value > $max) {
+            fail("{$name} must be a number between {$min} and {$max}, got '{$value}'");
+        }
+
+        return (float) $value;
+    }
+}

@@ -1,0 +1,123 @@
+<?php
+
+declare(strict_types=1);
+
+namespace LambdaCache\Tests\Conformance;
+
+/** PSR-6 expiry (DESIGN.md 4.4, 4.5): one wait for all the short TTLs. */
+trait PoolExpiryTests
+{
+    public function testExpiryForEveryKindOfTtl(): void
+    {
+        $forever = $this->createPool('forever', 0);
+        $short = $this->createPool('short-default', 1);
+        $save = static function ($pool, string $key, callable $configure, bool $deferred = false): bool {
+            $item = $configure($pool->getItem($deferred ? "deferred-{$key}" : $key)->set("value of {$key}"));
+            return $deferred ? $pool->saveDeferred($item) : $pool->save($item);
+        };
+
+        // [pool, key, configure, hit after the wait]
+        $cases = [
+            [$forever, 'after-int-1', static fn ($i) => $i->expiresAfter(1), false],
+            [$forever, 'after-interval-PT1S', static fn ($i) => $i->expiresAfter(new \DateInterval('PT1S')), false],
+            [$forever, 'at-immutable-+1s', static fn ($i) => $i->expiresAt(new \DateTimeImmutable('+1 second')), false],
+            [$forever, 'at-mutable-+1s', static fn ($i) => $i->expiresAt(new \DateTime('+1 second')), false],
+            [$forever, 'after-int-3600', static fn ($i) => $i->expiresAfter(3600), true],
+            [$forever, 'after-interval-P1D', static fn ($i) => $i->expiresAfter(new \DateInterval('P1D')), true],
+            [$forever, 'at-+1h', static fn ($i) => $i->expiresAt(new \DateTimeImmutable('+1 hour')), true],
+            [$forever, 'after-null', static fn ($i) => $i->expiresAfter(null), true],
+            [$forever, 'at-null', static fn ($i) => $i->expiresAt(null), true],
+            [$forever, 'plain', static fn ($i) => $i, true],
+            [$forever, 'after-1-then-null', static fn ($i) => $i->expiresAfter(1)->expiresAfter(null), true],
+            [$forever, 'at-+1s-then-null', static fn ($i) => $i->expiresAt(new \DateTime('+1 second'))->expiresAt(null), true],
+            [$forever, 'after-3600-then-1', static fn ($i) => $i->expiresAfter(3600)->expiresAfter(1), false],
+            [$short, 'default-lifetime', static fn ($i) => $i, false],
+            [$short, 'default-after-null', static fn ($i) => $i->expiresAfter(60)->expiresAfter(null), false],
+            [$short, 'default-at-null', static fn ($i) => $i->expiresAt(new \DateTime('+1 hour'))->expiresAt(null), false],
+            [$short, 'default-overridden', static fn ($i) => $i->expiresAfter(3600), true],
+            [$short, 'default-overridden-at', static fn ($i) => $i->expiresAt(new \DateTimeImmutable('+1 hour')), true],
+        ];
+        foreach ($cases as [$pool, $key, $configure]) {
+            $this->assertTrue($save($pool, $key, $configure), "save {$key}");
+            $this->assertTrue($save($pool, $key, $configure, true), "saveDeferred deferred-{$key}");
+        }
+        foreach ($cases as [$pool, $key]) {
+            foreach ([$key, "deferred-{$key}"] as $k) {
+                $this->assertTrue($pool->getItem($k)->isHit(), "{$k} is a hit before it expires");
+                $this->assertTrue($pool->hasItem($k), "hasItem({$k}) before it expires");
+            }
+        }
+        $this->assertTrue($forever->commit());
+        $this->assertTrue($short->commit());
+
+        $this->waitForExpiry(1);
+
+        $failures = [];
+        $reopened = ['forever' => $this->createPool('forever', 0), 'short-default' => $this->createPool('short-default', 1)];
+        foreach ($cases as [$pool, $key, , $hit]) {
+            $fresh = $pool === $forever ? $reopened['forever'] : $reopened['short-default'];
+            foreach ([$key, "deferred-{$key}"] as $k) {
+                foreach (['same pool' => $pool, 'new pool' => $fresh] as $which => $p) {
+                    $item = $p->getItem($k);
+                    if ($item->isHit() !== $hit || $p->hasItem($k) !== $hit) {
+                        $failures[] = "{$k} ({$which}): expected " . ($hit ? 'a hit' : 'a miss');
+                    } elseif ($hit && $item->get() !== "value of {$key}") {
+                        $failures[] = "{$k} ({$which}): wrong value";
+                    } elseif (!$hit && $item->get() !== null) {
+                        $failures[] = "{$k} ({$which}): expired item has a value";
+                    }
+                    $fromMany = self::toArray($p->getItems([$k]));
+                    if (!isset($fromMany[$k]) || $fromMany[$k]->isHit() !== $hit) {
+                        $failures[] = "getItems([{$k}]) ({$which}): expected " . ($hit ? 'a hit' : 'a miss');
+                    }
+                }
+            }
+        }
+        $this->assertSame([], $failures);
+    }
+
+    public function testExpiryInThePastIsAMissAtOnce(): void
+    {
+        $pool = $this->createPool();
+        $cases = [
+            'at-past' => static fn ($i) => $i->expiresAt(new \DateTimeImmutable('-1 hour')),
+            'at-past-mutable' => static fn ($i) => $i->expiresAt(new \DateTime('-10 seconds')),
+            'after-negative' => static fn ($i) => $i->expiresAfter(-5),
+            'after-negative-interval' => static function ($i) {
+                $interval = new \DateInterval('PT10S');
+                $interval->invert = 1;
+                return $i->expiresAfter($interval);
+            },
+        ];
+        foreach ($cases as $key => $configure) {
+            // An existing value must not come back once it is overwritten by an expired one.
+            $this->assertTrue($this->saveValue($pool, $key, 'old'));
+            $pool->save($configure($pool->getItem($key)->set('new')));
+            $this->assertFalse($pool->getItem($key)->isHit(), "{$key} is a miss");
+            $this->assertNull($pool->getItem($key)->get(), "{$key} has no value");
+            $this->assertFalse($pool->hasItem($key), "hasItem({$key})");
+            $this->assertFalse($this->createPool()->hasItem($key), "hasItem({$key}) on a new pool");
+
+            $pool->saveDeferred($configure($pool->getItem("deferred-{$key}")->set('new')));
+            $this->assertFalse($pool->getItem("deferred-{$key}")->isHit(), "deferred-{$key} is a miss before commit");
+            $this->assertFalse($pool->hasItem("deferred-{$key}"), "hasItem(deferred-{$key}) before commit");
+            $pool->commit();
+            $this->assertFalse($pool->hasItem("deferred-{$key}"), "hasItem(deferred-{$key}) after commit");
+        }
+    }
+
+    public function testInvalidExpirationsAreRejected(): void
+    {
+        $item = $this->createPool()->getItem('k');
+        $failures = [];
+        $invalid = ['string' => 'x', 'numeric string' => '10', 'float' => 1.5, 'array' => [], 'true' => true, 'object' => new \stdClass()];
+        foreach ($invalid as $label => $value) {
+            self::expectInvalidArgument(static fn () => $item->expiresAfter($value), "expiresAfter({$label})", $failures, self::psr6Invalid());
+        }
+        $invalid += ['int timestamp' => time() + 60, 'DateInterval' => new \DateInterval('PT1S')];
+        foreach ($invalid as $label => $value) {
+            self::expectInvalidArgument(static fn () => $item->expiresAt($value), "expiresAt({$label})", $failures, self::psr6Invalid());
+        }
+        $this->assertSame([], $failures);
+    }
+}

@@ -1,0 +1,82 @@
+<?php
+
+declare(strict_types=1);
+
+namespace LambdaCache\Tests\Conformance;
+
+/** PSR-16 getMultiple / setMultiple / deleteMultiple with arrays and other iterables. */
+trait SimpleCacheMultipleTests
+{
+    public function testGetMultipleReturnsEveryKeyWithTheDefaultForMisses(): void
+    {
+        $cache = $this->createCache();
+        $this->assertTrue($cache->set('a', 'A'));
+        $this->assertTrue($cache->set('n', null));
+        $result = self::toArray($cache->getMultiple(['a', 'missing', 'n']));
+        $this->assertSame(['a', 'missing', 'n'], array_keys($result));
+        $this->assertSame('A', $result['a']);
+        $this->assertNull($result['missing']);
+        $this->assertNull($result['n']);
+
+        $result = self::toArray($cache->getMultiple(['a', 'missing', 'n'], 'default'));
+        $this->assertSame(['a' => 'A', 'missing' => 'default', 'n' => null], $result);
+        $this->assertCount(0, self::toArray($cache->getMultiple([])));
+        $this->assertCount(0, self::toArray($cache->getMultiple([], 'default')));
+    }
+
+    public function testMultipleCallsAcceptAnyIterable(): void
+    {
+        $cache = $this->createCache();
+        $this->assertTrue($cache->setMultiple(self::pairs([['g1', 1], ['g2', [2]]])));
+        $this->assertTrue($cache->setMultiple(new \ArrayIterator(['i1' => 'one', 'i2' => false])));
+        $this->assertTrue($cache->setMultiple(new \ArrayObject(['o1' => 1.5])));
+        $this->assertTrue($cache->setMultiple([]));
+        $this->assertTrue($cache->setMultiple(self::generate([])));
+
+        $expected = ['g1' => 1, 'g2' => [2], 'i1' => 'one', 'i2' => false, 'o1' => 1.5];
+        $reader = $this->createCache();
+        $this->assertSame($expected, self::toArray($reader->getMultiple(array_keys($expected))));
+        $this->assertSame($expected, self::toArray($reader->getMultiple(self::generate(array_keys($expected)))));
+        $this->assertSame($expected, self::toArray($reader->getMultiple(new \ArrayIterator(array_keys($expected)))));
+        $this->assertCount(0, self::toArray($reader->getMultiple(self::generate([]))));
+
+        $this->assertTrue($cache->deleteMultiple(self::generate(['g1', 'i1'])));
+        $this->assertTrue($cache->deleteMultiple(new \ArrayIterator(['o1'])));
+        $this->assertSame(
+            ['g1' => 'x', 'g2' => [2], 'i1' => 'x', 'i2' => false, 'o1' => 'x'],
+            self::toArray($this->createCache()->getMultiple(array_keys($expected), 'x'))
+        );
+    }
+
+    public function testGetMultipleUsesKeysAsValuesNotArrayKeys(): void
+    {
+        $cache = $this->createCache();
+        $this->assertTrue($cache->set('value-key', 'V'));
+        $result = self::toArray($cache->getMultiple(['array-key' => 'value-key']));
+        $this->assertSame(['value-key' => 'V'], $result);
+    }
+
+    public function testSetMultipleWritesAllValues(): void
+    {
+        $cache = $this->createCache();
+        $values = [];
+        for ($i = 0; $i < 200; $i++) {
+            $values["bulk.{$i}"] = $i % 3 === 0 ? null : ['i' => $i];
+        }
+        $this->assertTrue($cache->setMultiple($values));
+        $this->assertSame($values, self::toArray($this->createCache()->getMultiple(array_keys($values), 'miss')));
+        $this->assertTrue($cache->deleteMultiple(array_keys($values)));
+        $this->assertSame(array_fill_keys(array_keys($values), 'miss'), self::toArray($this->createCache()->getMultiple(array_keys($values), 'miss')));
+    }
+
+    public function testDuplicateKeysInMultipleCalls(): void
+    {
+        $cache = $this->createCache();
+        $this->assertTrue($cache->set('dup', 'D'));
+        $this->assertSame(['dup' => 'D'], self::toArray($cache->getMultiple(['dup', 'dup'])));
+        $this->assertTrue($cache->setMultiple(self::pairs([['twice', 'first'], ['twice', 'second']])));
+        $this->assertSame('second', $cache->get('twice'));
+        $this->assertTrue($cache->deleteMultiple(['dup', 'dup']));
+        $this->assertFalse($cache->has('dup'));
+    }
+}

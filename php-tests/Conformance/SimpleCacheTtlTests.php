@@ -1,0 +1,106 @@
+<?php
+
+declare(strict_types=1);
+
+namespace LambdaCache\Tests\Conformance;
+
+/** PSR-16 TTLs (DESIGN.md 4.4, 4.5): one wait for all the short ones. */
+trait SimpleCacheTtlTests
+{
+    public function testExpiryForEveryKindOfTtl(): void
+    {
+        $forever = $this->createCache('forever', 0);
+        $short = $this->createCache('short-default', 1);
+        // [cache, key, ttl, hit after the wait, through setMultiple]
+        $cases = [
+            [$forever, 'int-1', 1, false],
+            [$forever, 'interval-PT1S', new \DateInterval('PT1S'), false],
+            [$forever, 'int-3600', 3600, true],
+            [$forever, 'interval-P1D', new \DateInterval('P1D'), true],
+            [$forever, 'null', null, true],
+            [$short, 'default-lifetime', null, false],
+            [$short, 'default-overridden', 3600, true],
+            [$short, 'default-overridden-interval', new \DateInterval('PT1H'), true],
+        ];
+        foreach ($cases as [$cache, $key, $ttl]) {
+            $this->assertTrue($cache->set($key, "value of {$key}", $ttl), "set {$key}");
+            $this->assertTrue($cache->setMultiple(["multi-{$key}" => "value of {$key}", "multi2-{$key}" => "value of {$key}"], $ttl), "setMultiple {$key}");
+        }
+        $this->assertTrue($forever->set('no-ttl-argument', 'value of no-ttl-argument'));
+        $this->assertTrue($short->set('no-ttl-argument', 'value of no-ttl-argument'));
+        $cases[] = [$forever, 'no-ttl-argument', null, true];
+        $cases[] = [$short, 'no-ttl-argument', null, false];
+
+        foreach ($cases as [$cache, $key]) {
+            $this->assertTrue($cache->has($key), "{$key} before it expires");
+            $this->assertSame("value of {$key}", $cache->get($key), "{$key} before it expires");
+        }
+
+        $this->waitForExpiry(1);
+
+        $failures = [];
+        $reopened = [$this->createCache('forever', 0), $this->createCache('short-default', 1)];
+        foreach ($cases as [$cache, $key, , $hit]) {
+            $fresh = $cache === $forever ? $reopened[0] : $reopened[1];
+            $keys = $key === 'no-ttl-argument' ? [$key] : [$key, "multi-{$key}", "multi2-{$key}"];
+            foreach ($keys as $k) {
+                foreach (['same cache' => $cache, 'new cache' => $fresh] as $which => $c) {
+                    $expected = $hit ? "value of {$key}" : 'miss';
+                    if ($c->get($k, 'miss') !== $expected || $c->has($k) !== $hit) {
+                        $failures[] = "{$k} ({$which}): expected " . ($hit ? 'a hit' : 'a miss');
+                    }
+                    if ((self::toArray($c->getMultiple([$k], 'miss'))[$k] ?? null) !== $expected) {
+                        $failures[] = "getMultiple([{$k}]) ({$which}): expected " . ($hit ? 'a hit' : 'a miss');
+                    }
+                }
+            }
+        }
+        $this->assertSame([], $failures);
+    }
+
+    public function testZeroOrNegativeTtlDeletesTheKey(): void
+    {
+        $cache = $this->createCache();
+        $negative = new \DateInterval('PT5S');
+        $negative->invert = 1;
+        $ttls = ['zero' => 0, 'minus one' => -1, 'very negative' => -86400, 'zero interval' => new \DateInterval('PT0S'), 'negative interval' => $negative];
+        foreach ($ttls as $label => $ttl) {
+            $this->assertTrue($cache->set('k', 'old'));
+            $this->assertTrue($cache->set('k', 'new', $ttl), "set() with ttl {$label}");
+            $this->assertFalse($cache->has('k'), "has() after set() with ttl {$label}");
+            $this->assertSame('miss', $cache->get('k', 'miss'), "get() after set() with ttl {$label}");
+            $this->assertFalse($this->createCache()->has('k'), "new cache, ttl {$label}");
+
+            $this->assertTrue($cache->setMultiple(['m1' => 'old', 'm2' => 'old']));
+            $this->assertTrue($cache->setMultiple(['m1' => 'new', 'm2' => 'new', 'm3' => 'new'], $ttl), "setMultiple() with ttl {$label}");
+            $this->assertSame(
+                ['m1' => 'miss', 'm2' => 'miss', 'm3' => 'miss'],
+                self::toArray($this->createCache()->getMultiple(['m1', 'm2', 'm3'], 'miss')),
+                "setMultiple() with ttl {$label}"
+            );
+        }
+    }
+
+    public function testInvalidTtlTypesAreRejected(): void
+    {
+        $cache = $this->createCache();
+        $this->assertTrue($cache->set('k', 'kept'));
+        $invalid = [
+            'string' => 'x',
+            'numeric string' => '10',
+            'float' => 1.5,
+            'array' => [],
+            'true' => true,
+            'false' => false,
+            'stdClass' => new \stdClass(),
+            'DateTimeImmutable' => new \DateTimeImmutable('+1 hour'),
+        ];
+        $failures = [];
+        foreach ($invalid as $label => $ttl) {
+            self::expectInvalidArgument(static fn () => $cache->set('k', 'changed', $ttl), "set(ttl {$label})", $failures);
+            self::expectInvalidArgument(static fn () => $cache->setMultiple(['k' => 'changed'], $ttl), "setMultiple(ttl {$label})", $failures);
+        }
+        $this->assertSame([], $failures);
+        $this->assertSame('kept', $this->createCache()->get('k'), 'an invalid TTL changed the stored value');
+    }
+}
