@@ -8,7 +8,8 @@ use crate::entry::{Encoding, Entry};
 use crate::error::{Error, Result};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
-use ext_php_rs::flags::DataType;
+use ext_php_rs::ffi::zend_value;
+use ext_php_rs::flags::{DataType, ZvalTypeFlags};
 use ext_php_rs::types::array::Iter;
 use ext_php_rs::types::{ZendCallable, ZendHashTable, ZendStr, Zval};
 use ext_php_rs::zend::ExecutorGlobals;
@@ -104,25 +105,33 @@ fn serde_bytes(b: &[u8]) -> BytesOut<'_> {
     BytesOut(b)
 }
 
+/// A zval of `flags` holding `value`. Written field by field: `Zval::set_*` first releases
+/// the old value, which costs a fifth of decoding time for a value just made.
+fn raw(flags: ZvalTypeFlags, value: zend_value) -> Zval {
+    let mut z = Zval::new();
+    z.value = value;
+    z.u1.type_info = flags.bits();
+    z
+}
+
 impl Builder for Zval {
     type Arr = ZBox<ZendHashTable>;
     fn null() -> Self {
-        Zval::null()
+        Zval::new()
     }
     fn bool(b: bool) -> Self {
-        let mut z = Zval::new();
-        z.set_bool(b);
-        z
+        let flags = if b {
+            ZvalTypeFlags::True
+        } else {
+            ZvalTypeFlags::False
+        };
+        raw(flags, zend_value { lval: 0 })
     }
     fn int(i: i64) -> Self {
-        let mut z = Zval::new();
-        z.set_long(i);
-        z
+        raw(ZvalTypeFlags::Long, zend_value { lval: i })
     }
     fn float(f: f64) -> Self {
-        let mut z = Zval::new();
-        z.set_double(f);
-        z
+        raw(ZvalTypeFlags::Double, zend_value { dval: f })
     }
     fn bytes(b: &[u8]) -> Self {
         bytes_zval(b)
@@ -130,11 +139,14 @@ impl Builder for Zval {
     fn new_array(capacity: usize) -> Self::Arr {
         ZendHashTable::with_capacity(capacity as u32)
     }
-    fn push(arr: &mut Self::Arr, v: Self) {
-        let _ = arr.push(v);
+    fn push(arr: &mut Self::Arr, mut v: Self) {
+        // The table takes the value over; forgetting `v` hands over its reference.
+        unsafe { ext_php_rs::ffi::zend_hash_next_index_insert(&mut **arr, &mut v) };
+        std::mem::forget(v);
     }
-    fn insert_int(arr: &mut Self::Arr, k: i64, v: Self) {
-        let _ = arr.insert_at_index(k, v);
+    fn insert_int(arr: &mut Self::Arr, k: i64, mut v: Self) {
+        unsafe { ext_php_rs::ffi::zend_hash_index_update(&mut **arr, k as u64, &mut v) };
+        std::mem::forget(v);
     }
     fn insert_str(arr: &mut Self::Arr, k: &[u8], mut v: Self) {
         // Binary-safe and without numeric-string normalisation: PHP never produced a string
@@ -145,17 +157,26 @@ impl Builder for Zval {
         std::mem::forget(v);
     }
     fn array(arr: Self::Arr) -> Self {
-        let mut z = Zval::new();
-        z.set_hashtable(arr);
-        z
+        raw(
+            ZvalTypeFlags::ArrayEx,
+            zend_value {
+                arr: arr.into_raw(),
+            },
+        )
     }
 }
 
 /// A PHP string zval holding `b`.
 pub fn bytes_zval(b: &[u8]) -> Zval {
-    let mut z = Zval::new();
-    z.set_zend_string(ZendStr::new(b, false));
-    z
+    let s = ZendStr::new(b, false);
+    // Empty and one-byte strings come back interned (immutable, not reference counted).
+    let interned = unsafe { s.gc.u.type_info } & ext_php_rs::ffi::GC_IMMUTABLE != 0;
+    let flags = if interned {
+        ZvalTypeFlags::InternedStringEx
+    } else {
+        ZvalTypeFlags::StringEx
+    };
+    raw(flags, zend_value { str_: s.into_raw() })
 }
 
 /// Encodes a PHP value: strings as raw bytes, values without objects as MessagePack, others
