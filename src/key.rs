@@ -46,22 +46,27 @@ pub fn validate_namespace(ns: &str) -> Result<()> {
 
 /// The storage key of `key` in namespace `ns` (both already validated).
 pub fn storage_key(ns: &str, key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(ns.len() + 1 + key.len().min(64));
+    storage_key_into(ns, key, &mut k);
+    k
+}
+
+/// [`storage_key`] into a buffer that is reused from key to key.
+pub fn storage_key_into(ns: &str, key: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(ns.as_bytes());
     if ns.len() + 1 + key.len() <= MAX_PLAIN_KEY {
-        let mut k = Vec::with_capacity(ns.len() + 1 + key.len());
-        k.extend_from_slice(ns.as_bytes());
-        k.push(b':');
-        k.extend_from_slice(key);
-        k
+        out.push(b':');
+        out.extend_from_slice(key);
     } else {
-        let mut k = Vec::with_capacity(ns.len() + 1 + 64);
-        k.extend_from_slice(ns.as_bytes());
-        k.push(b'#');
+        out.push(b'#');
         for b in Sha256::digest(key) {
-            k.extend_from_slice(format!("{b:02x}").as_bytes());
+            out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
         }
-        k
     }
 }
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// The prefixes every storage key of namespace `ns` starts with.
 pub fn namespace_prefixes(ns: &str) -> [Vec<u8>; 2] {

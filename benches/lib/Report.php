@@ -72,6 +72,10 @@ final class Report
                 self::n($m['min']), self::n($m['max']), $ratio,
                 $m['failures'] > 0 ? sprintf('  CHECK FAILED: %d bad of %d ops', $m['failures'], $m['ops']) : '');
         }
+        if ($r['opcache_before']['full'] || $r['opcache_after']['full']) {
+            $out .= sprintf("   note: OPcache was full %s this workload: PhpFilesAdapter includes were (partly) not cached\n",
+                $r['opcache_before']['full'] ? 'before' : 'by the end of');
+        }
 
         return $out;
     }

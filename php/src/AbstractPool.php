@@ -68,9 +68,19 @@ abstract class AbstractPool implements CacheItemPoolInterface
 
     public function getItems(array $keys = []): iterable
     {
+        $keys = Ttl::keys($keys);
+        if ($this->deferred) {
+            $items = [];
+            foreach ($this->fetchMany($keys) as $key => [$hit, $value]) {
+                $items[$key] = $hit ? new CacheItem((string) $key, $value, true) : new CacheItem((string) $key);
+            }
+
+            return $items;
+        }
+        $hits = $keys ? $this->fetchStored($keys) : [];
         $items = [];
-        foreach ($this->fetchMany(Ttl::keys($keys)) as $key => [$hit, $value]) {
-            $items[$key] = $hit ? new CacheItem((string) $key, $value, true) : new CacheItem((string) $key);
+        foreach ($keys as $i => $key) {
+            $items[$key] = \array_key_exists($i, $hits) ? new CacheItem($key, $hits[$i], true) : new CacheItem($key);
         }
 
         return $items;
@@ -169,11 +179,12 @@ abstract class AbstractPool implements CacheItemPoolInterface
     }
 
     /**
-     * @internal for Psr16Cache: hits and misses of validated keys, as key => [hit, value]
+     * Hits and misses of validated keys, deferred items included, as key => [hit, value].
+     *
      * @param list<string> $keys
      * @return array<string, array{0: bool, 1: mixed}>
      */
-    public function fetchMany(array $keys): array
+    private function fetchMany(array $keys): array
     {
         $out = [];
         $ask = [];
@@ -186,21 +197,56 @@ abstract class AbstractPool implements CacheItemPoolInterface
                 $ask[] = $key;
             }
         }
-        if ($ask) {
-            try {
-                [$hits, $errors] = $this->store->getMany($ask);
-                foreach ($hits as $i => $value) {
-                    $out[$ask[$i]] = [true, $value];
-                }
-                foreach ($errors as $i => $reason) {
-                    $this->reportMessage(\sprintf('LambdaCache: cannot read "%s": %s', $ask[$i], $reason), ['key' => $ask[$i]]);
-                }
-            } catch (\Exception $e) {
-                $this->report($e, ['keys' => $ask]);
-            }
+        foreach ($ask ? $this->fetchStored($ask) : [] as $i => $value) {
+            $out[$ask[$i]] = [true, $value];
         }
 
         return $out;
+    }
+
+    /**
+     * @internal for Psr16Cache: validated key => value, or $default for misses
+     * @param list<string> $keys
+     * @return array<string, mixed>
+     */
+    public function fetchValues(array $keys, mixed $default): array
+    {
+        $out = [];
+        if ($this->deferred) {
+            foreach ($this->fetchMany($keys) as $key => [$hit, $value]) {
+                $out[$key] = $hit ? $value : $default;
+            }
+
+            return $out;
+        }
+        $hits = $keys ? $this->fetchStored($keys) : [];
+        foreach ($keys as $i => $key) {
+            $out[$key] = \array_key_exists($i, $hits) ? $hits[$i] : $default;
+        }
+
+        return $out;
+    }
+
+    /**
+     * Hits among validated $keys from the store, as position in $keys => value.
+     *
+     * @param list<string> $keys
+     * @return array<int, mixed>
+     */
+    private function fetchStored(array $keys): array
+    {
+        try {
+            [$hits, $errors] = $this->store->getMany($keys);
+        } catch (\Exception $e) {
+            $this->report($e, ['keys' => $keys]);
+
+            return [];
+        }
+        foreach ($errors as $i => $reason) {
+            $this->reportMessage(\sprintf('LambdaCache: cannot read "%s": %s', $keys[$i], $reason), ['key' => $keys[$i]]);
+        }
+
+        return $hits;
     }
 
     /**

@@ -45,12 +45,7 @@ final class Psr16Cache implements CacheInterface
 
     public function getMultiple($keys, $default = null): iterable
     {
-        $out = [];
-        foreach ($this->pool->fetchMany(Ttl::keys(self::iterable($keys))) as $key => [$hit, $value]) {
-            $out[$key] = $hit ? $value : $default;
-        }
-
-        return $out;
+        return $this->pool->fetchValues(Ttl::keys(self::iterable($keys)), $default);
     }
 
     public function setMultiple($values, $ttl = null): bool

@@ -2,6 +2,7 @@
 
 mod convert;
 mod errors;
+mod memo;
 mod ops;
 mod tmp_store;
 

@@ -2,8 +2,10 @@
 //! conversion around the core calls, nothing more.
 
 use super::convert;
+use super::memo::Memo;
 use crate::classes::ClassPolicy;
 use crate::entry;
+use crate::entry::{Encoding, Entry};
 use crate::error::{Error, Result};
 use crate::store::Store;
 use ext_php_rs::boxed::ZBox;
@@ -29,11 +31,24 @@ pub fn keys_of(list: &ZendHashTable) -> Result<Vec<Vec<u8>>> {
 
 /// The value under `key`, or `miss` (returned as is) when there is none. A stored value that
 /// cannot be read back (class not allowed, corrupt) is an error, so that it gets reported.
-pub fn get(store: &dyn Store, policy: &ClassPolicy, key: &Zval, miss: &Zval) -> Result<Zval> {
-    let k = key_bytes(key)?;
+pub fn get(
+    store: &dyn Store,
+    policy: &ClassPolicy,
+    memo: &mut Memo,
+    key: &Zval,
+    miss: &Zval,
+) -> Result<Zval> {
+    let owned;
+    let k = match key.zend_str() {
+        Some(s) => s.as_bytes(),
+        None => {
+            owned = key_bytes(key)?;
+            &owned
+        }
+    };
     let mut out = Ok(None);
-    store.get_many(&[&k], &mut |_, e| {
-        out = convert::decode(&e, policy).map(Some);
+    store.get_many(&[k], &mut |_, e| {
+        out = decode(memo, k, &e, policy).map(Some);
         out.as_ref().map(drop).map_err(Clone::clone)
     })?;
     Ok(out?.unwrap_or_else(|| miss.shallow_clone()))
@@ -44,13 +59,14 @@ pub fn get(store: &dyn Store, policy: &ClassPolicy, key: &Zval, miss: &Zval) -> 
 pub fn get_many(
     store: &dyn Store,
     policy: &ClassPolicy,
+    memo: &mut Memo,
     keys: &ZendHashTable,
 ) -> Result<ZBox<ZendHashTable>> {
     let keys = keys_of(keys)?;
     let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
     let mut hits = ZendHashTable::with_capacity(keys.len() as u32);
     let mut errors = ZendHashTable::new();
-    store.get_many(&refs, &mut |i, e| match convert::decode(&e, policy) {
+    store.get_many(&refs, &mut |i, e| match decode(memo, refs[i], &e, policy) {
         Ok(v) => {
             let _ = hits.insert_at_index(i as i64, v);
             Ok(())
@@ -64,6 +80,19 @@ pub fn get_many(
     let _ = out.push(hits);
     let _ = out.push(errors);
     Ok(out)
+}
+
+/// Decodes an entry, through the memo for MessagePack arrays.
+fn decode(memo: &mut Memo, key: &[u8], e: &Entry<'_>, policy: &ClassPolicy) -> Result<Zval> {
+    if e.encoding != Encoding::MsgPack {
+        return convert::decode(e, policy);
+    }
+    if let Some(z) = memo.get(key, e.payload) {
+        return Ok(z);
+    }
+    let z = convert::decode(e, policy)?;
+    memo.put(key, e.payload, &z);
+    Ok(z)
 }
 
 /// Encodes and writes `values[i]` under `keys[i]` expiring at `expiries[i]` (ms, 0 = never).

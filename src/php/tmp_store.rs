@@ -1,6 +1,7 @@
 //! `LambdaCache\Native\TmpStore`: the /tmp store for the PSR layer.
 
 use super::errors::{IntoPhp, NResult};
+use super::memo::Memo;
 use super::ops;
 use crate::classes::ClassPolicy;
 use crate::clock;
@@ -9,12 +10,14 @@ use crate::store::Store;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
+use std::cell::RefCell;
 
 #[php_class]
 #[php(name = "LambdaCache\\Native\\TmpStore")]
 pub struct TmpStore {
     store: Core,
     policy: ClassPolicy,
+    memo: RefCell<Memo>,
 }
 
 #[php_impl]
@@ -33,15 +36,23 @@ impl TmpStore {
         Ok(TmpStore {
             policy: ops::class_policy(allowed_classes).php()?,
             store: Core::open(config, clock::system()).php()?,
+            memo: RefCell::default(),
         })
     }
 
     pub fn get(&self, key: &Zval, miss: &Zval) -> NResult<Zval> {
-        ops::get(&self.store, &self.policy, key, miss).php()
+        ops::get(
+            &self.store,
+            &self.policy,
+            &mut self.memo.borrow_mut(),
+            key,
+            miss,
+        )
+        .php()
     }
 
     pub fn get_many(&self, keys: &ZendHashTable) -> NResult<ZBox<ZendHashTable>> {
-        ops::get_many(&self.store, &self.policy, keys).php()
+        ops::get_many(&self.store, &self.policy, &mut self.memo.borrow_mut(), keys).php()
     }
 
     pub fn set_many(

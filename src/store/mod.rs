@@ -2,6 +2,7 @@
 
 pub mod tmp;
 mod tmp_env;
+mod tmp_lru;
 
 use crate::entry::Entry;
 use crate::error::Result;

@@ -1,25 +1,21 @@
 //! The /tmp store: an LMDB environment in a directory (default `/tmp/lambda-cache`), safe for
-//! many processes at once, crash-safe (LMDB commits are atomic), bounded by a size budget.
+//! many processes at once, crash-safe (LMDB commits are atomic), bounded by a size budget with
+//! expired-first, then least-recently-used eviction (see `tmp_lru`).
 //!
-//! Entries live in the `entries` database; beside each, `stamps` holds a logical clock value
-//! (bumped by every write transaction) of its last write or use. A hit on an entry with an
-//! older stamp is remembered and re-stamped in this process's next write (or after
-//! [`TOUCH_BATCH`] such hits), so eviction can drop the least recently used entries first
-//! without turning reads into writes or rewriting values.
+//! A record is `[id of the write transaction that wrote it: u64 LE][entry]`.
 
-use super::tmp_env::{self, classify, is_map_full, Shared, CLOCK_KEY};
+use super::tmp_env::{self, classify, is_map_full, Shared};
+use super::tmp_lru::{self, Lru, TOUCH_BATCH};
 use super::Store;
 use crate::clock::Clock;
 use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::key;
 use heed::RwTxn;
-use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Hits remembered before they are re-stamped in a write of their own.
-pub const TOUCH_BATCH: usize = 256;
 /// Eviction frees at least this share of the budget, so it does not run on every write.
 const EVICT_SHARE: u64 = 4;
 
@@ -45,12 +41,8 @@ pub struct TmpStore {
     shared: Arc<Shared>,
     namespace: String,
     clock: Arc<dyn Clock>,
-    touches: Mutex<HashSet<Vec<u8>>>,
-    evictions: Mutex<u64>,
-}
-
-fn read_u64(b: &[u8]) -> u64 {
-    b.try_into().map(u64::from_le_bytes).unwrap_or(0)
+    lru: Mutex<Lru>,
+    evictions: AtomicU64,
 }
 
 impl TmpStore {
@@ -61,9 +53,13 @@ impl TmpStore {
             shared,
             namespace: config.namespace,
             clock,
-            touches: Mutex::new(HashSet::new()),
-            evictions: Mutex::new(0),
+            lru: Mutex::new(Lru::default()),
+            evictions: AtomicU64::new(0),
         })
+    }
+
+    fn lru(&self) -> MutexGuard<'_, Lru> {
+        self.lru.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn storage_keys(&self, keys: &[&[u8]]) -> Result<Vec<Vec<u8>>> {
@@ -72,21 +68,13 @@ impl TmpStore {
             .collect()
     }
 
-    fn stamp_of(&self, txn: &heed::RoTxn, k: &[u8]) -> Result<u64> {
-        let stamp = self.shared.stamps.get(txn, k).map_err(classify)?;
-        Ok(stamp.map(read_u64).unwrap_or(0))
-    }
-
-    /// Runs `work` in a write transaction that also bumps the clock and applies pending
-    /// touches; when the map is full, evicts and tries again.
+    /// Runs `work` in a write transaction (given the transaction's id, the stamp of what it
+    /// writes) that also re-stamps queued uses; when the map is full, evicts and tries again.
     fn write<F>(&self, mut work: F) -> Result<()>
     where
         F: FnMut(&mut RwTxn, u64) -> heed::Result<()>,
     {
-        let touches: Vec<Vec<u8>> =
-            std::mem::take(&mut *self.touches.lock().unwrap_or_else(|e| e.into_inner()))
-                .into_iter()
-                .collect();
+        let touches = self.lru().take();
         let mut last = None;
         for attempt in 0..3 {
             if attempt > 0 {
@@ -109,87 +97,24 @@ impl TmpStore {
     where
         F: FnMut(&mut RwTxn, u64) -> heed::Result<()>,
     {
-        let (db, stamps) = (self.shared.db, self.shared.stamps);
-        let mut txn = self.shared.env.write_txn()?;
-        let stamp = stamps.get(&txn, CLOCK_KEY)?.map(read_u64).unwrap_or(0) + 1;
-        let bytes = stamp.to_le_bytes();
-        stamps.put(&mut txn, CLOCK_KEY, &bytes)?;
+        let shared = &self.shared;
+        let mut txn = shared.env.write_txn()?;
+        let stamp = txn.id() as u64;
         for k in touches {
-            if db.get(&txn, k)?.is_some() {
-                stamps.put(&mut txn, k, &bytes)?;
+            if shared.db.get(&txn, k)?.is_some() {
+                shared.stamps.put(&mut txn, k, &stamp.to_le_bytes())?;
             }
         }
         work(&mut txn, stamp)?;
         txn.commit()
     }
 
-    fn flush_touches_if_many(&self) {
-        let many = self
-            .touches
-            .lock()
-            .map(|t| t.len() >= TOUCH_BATCH)
-            .unwrap_or(false);
-        if many {
-            // Best effort: a failed re-stamp only makes eviction a little less precise.
-            let _ = self.write(|_, _| Ok(()));
-        }
-    }
-
-    /// Frees at least a quarter of the budget: expired entries first, then the least recently
-    /// used, over every namespace in the directory (they share the budget).
+    /// Frees a quarter of the budget (expired entries first, then the least recently used).
     pub fn evict(&self) -> Result<u64> {
-        let now = self.clock.now_ms();
-        let shared = &self.shared;
-        let mut txn = shared.env.write_txn().map_err(classify)?;
-        let mut expired = Vec::new();
-        let mut live: Vec<(u64, Vec<u8>, usize)> = Vec::new();
-        for item in shared.db.iter(&txn).map_err(classify)? {
-            let (k, rec) = item.map_err(classify)?;
-            let size = k.len() + rec.len();
-            match Entry::decode(rec) {
-                Ok(e) if !e.is_expired(now) => live.push((0, k.to_vec(), size)),
-                _ => expired.push((k.to_vec(), size)),
-            }
-        }
-        for (stamp, k, _) in live.iter_mut() {
-            *stamp = shared
-                .stamps
-                .get(&txn, k)
-                .map_err(classify)?
-                .map(read_u64)
-                .unwrap_or(0);
-        }
-        let target = shared.map_bytes / EVICT_SHARE;
-        let mut freed: u64 = expired.iter().map(|(_, s)| *s as u64).sum();
-        let mut victims: Vec<Vec<u8>> = expired.into_iter().map(|(k, _)| k).collect();
-        live.sort_unstable_by_key(|(stamp, _, _)| *stamp);
-        for (_, k, size) in live {
-            if freed >= target {
-                break;
-            }
-            freed += size as u64;
-            victims.push(k);
-        }
-        for k in &victims {
-            delete(shared, &mut txn, k).map_err(classify)?;
-        }
-        txn.commit().map_err(classify)?;
-        // LMDB reuses pages freed by transaction N from transaction N+2 on (N-1's snapshot
-        // stays valid until N+1 commits): one small commit makes the freed space usable now.
-        let mut txn = shared.env.write_txn().map_err(classify)?;
-        let stamp = shared
-            .stamps
-            .get(&txn, CLOCK_KEY)
-            .map_err(classify)?
-            .map(read_u64)
-            .unwrap_or(0);
-        shared
-            .stamps
-            .put(&mut txn, CLOCK_KEY, &(stamp + 1).to_le_bytes())
-            .map_err(classify)?;
-        txn.commit().map_err(classify)?;
-        *self.evictions.lock().unwrap_or_else(|e| e.into_inner()) += victims.len() as u64;
-        Ok(victims.len() as u64)
+        let target = self.shared.map_bytes / EVICT_SHARE;
+        let n = tmp_lru::evict(&self.shared, self.clock.now_ms(), target)?;
+        self.evictions.fetch_add(n, Ordering::Relaxed);
+        Ok(n)
     }
 
     pub fn stats(&self) -> Result<TmpStats> {
@@ -200,7 +125,7 @@ impl TmpStore {
             entries,
             bytes_used: self.shared.env.non_free_pages_size().map_err(classify)?,
             max_bytes: self.shared.map_bytes,
-            evictions: *self.evictions.lock().unwrap_or_else(|e| e.into_inner()),
+            evictions: self.evictions.load(Ordering::Relaxed),
         })
     }
 }
@@ -211,38 +136,40 @@ impl Store for TmpStore {
         keys: &[&[u8]],
         found: &mut dyn FnMut(usize, Entry<'_>) -> Result<()>,
     ) -> Result<()> {
-        let skeys = self.storage_keys(keys)?;
-        let now = self.clock.now_ms();
-        let mut corrupt = Vec::new();
+        for k in keys {
+            key::validate_key(k)?;
+        }
+        let mut now = None;
+        let mut corrupt: Vec<Vec<u8>> = Vec::new();
+        let mut k = Vec::with_capacity(self.namespace.len() + 64);
         {
-            let txn = self.shared.env.read_txn().map_err(classify)?;
-            let mut clock = None;
-            for (i, k) in skeys.iter().enumerate() {
-                let Some(rec) = self.shared.db.get(&txn, k).map_err(classify)? else {
+            let shared = &self.shared;
+            let txn = shared.env.read_txn().map_err(classify)?;
+            let txid = txn.id() as u64;
+            for (i, key) in keys.iter().enumerate() {
+                key::storage_key_into(&self.namespace, key, &mut k);
+                let Some(rec) = shared.db.get(&txn, &k).map_err(classify)? else {
                     continue;
                 };
-                let entry = match Entry::decode(rec) {
-                    Ok(e) => e,
-                    Err(_) => {
-                        corrupt.push(k.as_slice());
-                        continue;
-                    }
+                let Ok((stamp, entry)) = tmp_lru::split(rec) else {
+                    corrupt.push(k.clone());
+                    continue;
                 };
-                if entry.is_expired(now) {
+                // The clock is read only for entries that can expire.
+                if entry.expires_at_ms != 0
+                    && entry.is_expired(*now.get_or_insert_with(|| self.clock.now_ms()))
+                {
                     continue;
                 }
                 match found(i, entry) {
-                    Err(Error::Corrupt(_)) => corrupt.push(k.as_slice()),
-                    _ => {
-                        let current = match clock {
-                            Some(c) => c,
-                            None => *clock.insert(self.stamp_of(&txn, CLOCK_KEY)?),
-                        };
-                        if self.stamp_of(&txn, k)? < current {
-                            self.touches
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .insert(k.clone());
+                    Err(Error::Corrupt(_)) => corrupt.push(k.clone()),
+                    Err(_) => {}
+                    Ok(()) if tmp_lru::fresh(stamp, txid) => {}
+                    Ok(()) => {
+                        let mut lru = self.lru();
+                        if lru.needs_check(&k, stamp, txid) {
+                            let used = tmp_lru::last_use(shared, &txn, &k, stamp)?;
+                            lru.checked(&k, used, txid);
                         }
                     }
                 }
@@ -250,29 +177,37 @@ impl Store for TmpStore {
         }
         if !corrupt.is_empty() {
             let shared = &self.shared;
-            self.write(|txn, _| corrupt.iter().try_for_each(|k| delete(shared, txn, k)))?;
+            self.write(|txn, _| {
+                corrupt
+                    .iter()
+                    .try_for_each(|k| tmp_lru::delete(shared, txn, k))
+            })?;
         }
-        self.flush_touches_if_many();
+        if self.lru().pending() >= TOUCH_BATCH {
+            // Best effort: a failed re-stamp only makes eviction a little less precise.
+            let _ = self.write(|_, _| Ok(()));
+        }
         Ok(())
     }
 
     fn set_many(&self, items: &[(&[u8], &[u8])]) -> Result<()> {
         let limit = self.max_entry_size();
-        for (_, e) in items {
-            if e.len() > limit {
-                return Err(Error::TooLarge {
-                    size: e.len(),
-                    limit,
-                });
-            }
+        if let Some((_, e)) = items.iter().find(|(_, e)| e.len() > limit) {
+            return Err(Error::TooLarge {
+                size: e.len(),
+                limit,
+            });
         }
         let keys: Vec<&[u8]> = items.iter().map(|(k, _)| *k).collect();
         let skeys = self.storage_keys(&keys)?;
-        let shared = &self.shared;
+        let db = self.shared.db;
+        let mut rec = Vec::new();
         self.write(|txn, stamp| {
             for (k, (_, entry)) in skeys.iter().zip(items) {
-                shared.db.put(txn, k, entry)?;
-                shared.stamps.put(txn, k, &stamp.to_le_bytes())?;
+                rec.clear();
+                rec.extend_from_slice(&stamp.to_le_bytes());
+                rec.extend_from_slice(entry);
+                db.put(txn, k, &rec)?;
             }
             Ok(())
         })
@@ -281,7 +216,11 @@ impl Store for TmpStore {
     fn delete_many(&self, keys: &[&[u8]]) -> Result<()> {
         let skeys = self.storage_keys(keys)?;
         let shared = &self.shared;
-        self.write(|txn, _| skeys.iter().try_for_each(|k| delete(shared, txn, k)))
+        self.write(|txn, _| {
+            skeys
+                .iter()
+                .try_for_each(|k| tmp_lru::delete(shared, txn, k))
+        })
     }
 
     fn clear(&self) -> Result<()> {
@@ -308,12 +247,12 @@ impl Store for TmpStore {
             let mut dead = Vec::new();
             for item in shared.db.iter(txn)? {
                 let (k, rec) = item?;
-                if !matches!(Entry::decode(rec), Ok(e) if !e.is_expired(now)) {
+                if !matches!(tmp_lru::split(rec), Ok((_, e)) if !e.is_expired(now)) {
                     dead.push(k.to_vec());
                 }
             }
             for k in &dead {
-                delete(shared, txn, k)?;
+                tmp_lru::delete(shared, txn, k)?;
             }
             pruned = dead.len() as u64;
             Ok(())
@@ -326,16 +265,10 @@ impl Store for TmpStore {
     }
 }
 
-fn delete(shared: &Shared, txn: &mut RwTxn, k: &[u8]) -> heed::Result<()> {
-    shared.db.delete(txn, k)?;
-    shared.stamps.delete(txn, k)?;
-    Ok(())
-}
-
 impl Drop for TmpStore {
     fn drop(&mut self) {
         // Re-stamps of hits are worth keeping but never worth an error.
-        if self.touches.lock().map(|t| !t.is_empty()).unwrap_or(false) {
+        if self.lru().pending() > 0 {
             let _ = self.write(|_, _| Ok(()));
         }
     }

@@ -1,0 +1,164 @@
+//! Least-recently-used bookkeeping of the /tmp store, without turning reads into writes.
+//!
+//! Every record starts with the id of the write transaction that wrote it (LMDB transaction
+//! ids grow by one per committed write: a logical clock shared by all processes). A hit on a
+//! record, or on a key re-stamped in the `stamps` database, older than [`GAP`] transactions is
+//! queued here and re-stamped in `stamps` by this process's next write. Each key is looked at
+//! once per [`GAP`] transactions, so a hit costs one in-memory set lookup.
+
+use super::tmp_env::{classify, Shared};
+use crate::entry::Entry;
+use crate::error::Result;
+use heed::RwTxn;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Writes after which a use counts as news for eviction.
+pub const GAP: u64 = 8;
+/// Queued uses after which a reader writes them out itself.
+pub const TOUCH_BATCH: usize = 256;
+/// Keys remembered as looked at, at most.
+const CHECKED_MAX: usize = 8192;
+
+/// FNV-1a: keys are short, and std's SipHash costs more than the lookup it guards.
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type Set = HashSet<Vec<u8>, BuildHasherDefault<Fnv>>;
+
+#[derive(Default)]
+pub struct Lru {
+    touches: Set,
+    checked: Set,
+    epoch: u64,
+}
+
+impl Lru {
+    /// Whether a hit on `key`, written at `stamp`, seen in read transaction `txid`, needs its
+    /// stamp looked up; if not, it is fresh or was looked at recently.
+    pub fn needs_check(&mut self, key: &[u8], stamp: u64, txid: u64) -> bool {
+        if fresh(stamp, txid) {
+            return false;
+        }
+        if txid >= self.epoch + GAP || self.checked.len() >= CHECKED_MAX {
+            self.checked.clear();
+            self.epoch = txid;
+        }
+        !self.checked.contains(key)
+    }
+
+    /// Records the looked-up `stamp` of `key`.
+    pub fn checked(&mut self, key: &[u8], stamp: u64, txid: u64) {
+        self.checked.insert(key.to_vec());
+        if stamp + GAP <= txid {
+            self.touches.insert(key.to_vec());
+        }
+    }
+
+    pub fn pending(&self) -> usize {
+        self.touches.len()
+    }
+
+    pub fn take(&mut self) -> Vec<Vec<u8>> {
+        self.touches.drain().collect()
+    }
+}
+
+/// Whether something stamped `stamp` counts as recently used in transaction `txid`.
+pub fn fresh(stamp: u64, txid: u64) -> bool {
+    stamp + GAP > txid
+}
+
+pub fn read_u64(b: &[u8]) -> u64 {
+    b.get(..8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_le_bytes)
+        .unwrap_or(0)
+}
+
+/// Splits a record into its stamp and entry.
+pub fn split(rec: &[u8]) -> Result<(u64, Entry<'_>)> {
+    if rec.len() < 8 {
+        return Err(crate::Error::Corrupt(
+            "record shorter than its stamp".into(),
+        ));
+    }
+    Ok((read_u64(rec), Entry::decode(&rec[8..])?))
+}
+
+/// A key's last use: its write stamp or its re-stamp, whichever is newer.
+pub fn last_use(shared: &Shared, txn: &heed::RoTxn, key: &[u8], stamp: u64) -> Result<u64> {
+    let touched = shared.stamps.get(txn, key).map_err(classify)?;
+    Ok(stamp.max(touched.map(read_u64).unwrap_or(0)))
+}
+
+/// Frees at least `target` bytes: expired and unreadable entries first, then the least
+/// recently used, over every namespace in the directory (they share the budget).
+pub fn evict(shared: &Shared, now_ms: u64, target: u64) -> Result<u64> {
+    let mut txn = shared.env.write_txn().map_err(classify)?;
+    let mut freed = 0u64;
+    let mut victims = Vec::new();
+    let mut live = Vec::new();
+    for item in shared.db.iter(&txn).map_err(classify)? {
+        let (k, rec) = item.map_err(classify)?;
+        let size = (k.len() + rec.len()) as u64;
+        match split(rec) {
+            Ok((stamp, e)) if !e.is_expired(now_ms) => live.push((stamp, k.to_vec(), size)),
+            _ => {
+                freed += size;
+                victims.push(k.to_vec());
+            }
+        }
+    }
+    for (stamp, k, _) in live.iter_mut() {
+        *stamp = last_use(shared, &txn, k, *stamp)?;
+    }
+    live.sort_unstable_by_key(|(stamp, _, _)| *stamp);
+    for (_, k, size) in live {
+        if freed >= target {
+            break;
+        }
+        freed += size;
+        victims.push(k);
+    }
+    for k in &victims {
+        delete(shared, &mut txn, k).map_err(classify)?;
+    }
+    txn.commit().map_err(classify)?;
+    // LMDB reuses pages freed by transaction N from N+2 on (N-1's snapshot stays valid until
+    // N+1 commits): one small commit makes the freed space usable by the next write.
+    let mut txn = shared.env.write_txn().map_err(classify)?;
+    let id = (txn.id() as u64).to_le_bytes();
+    shared
+        .stamps
+        .put(&mut txn, BUMP_KEY, &id)
+        .map_err(classify)?;
+    txn.commit().map_err(classify)?;
+    Ok(victims.len() as u64)
+}
+
+/// A key in `stamps` no cache key can have (storage keys never start with NUL).
+const BUMP_KEY: &[u8] = b"\0bump";
+
+pub fn delete(shared: &Shared, txn: &mut RwTxn, k: &[u8]) -> heed::Result<()> {
+    shared.db.delete(txn, k)?;
+    shared.stamps.delete(txn, k)?;
+    Ok(())
+}
