@@ -45,6 +45,13 @@ namespace LambdaCache\Native {
         public function getMany(array $keys): array {}
 
         /**
+         * Writes one value, expiring at $expires_at_ms (milliseconds since the epoch, 0 = never).
+         * @throws InvalidArgumentException for an illegal key
+         * @throws StoreException when the value cannot be stored or the store fails
+         */
+        public function set(mixed $key, mixed $value, int $expires_at_ms): void {}
+
+        /**
          * @param list<string> $keys
          * @param list<mixed> $values
          * @param list<int> $expiries milliseconds since the epoch, 0 = never

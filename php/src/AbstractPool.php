@@ -49,7 +49,9 @@ abstract class AbstractPool implements CacheItemPoolInterface
 
     public function getItem($key): CacheItemInterface
     {
-        if (!\is_string($key) || $key === '' || \strpbrk($key, Ttl::RESERVED) !== false) {
+        // The rest of the key rules are checked by the native store, which says so with
+        // Native\InvalidArgumentException before it touches anything.
+        if (!\is_string($key)) {
             Ttl::invalidKey($key);
         }
         if ($this->deferred && isset($this->deferred[$key])) {
@@ -58,6 +60,8 @@ abstract class AbstractPool implements CacheItemPoolInterface
         $miss = self::$miss;
         try {
             $value = $this->store->get($key, $miss);
+        } catch (Native\InvalidArgumentException) {
+            Ttl::invalidKey($key);
         } catch (\Exception $e) {
             $this->report($e, ['key' => $key]);
             $value = $miss;
@@ -121,9 +125,8 @@ abstract class AbstractPool implements CacheItemPoolInterface
             return $this->foreign($item);
         }
         [$key, $value, $expiry] = CacheItem::export($item);
-        unset($this->deferred[$key]);
 
-        return $this->storeMany([$key => $value], $expiry);
+        return $this->storeOne($key, $value, $expiry);
     }
 
     public function saveDeferred(CacheItemInterface $item): bool
@@ -261,10 +264,41 @@ abstract class AbstractPool implements CacheItemPoolInterface
         }
         try {
             return $this->store->get($key, $default);
+        } catch (Native\InvalidArgumentException) {
+            Ttl::invalidKey($key);
         } catch (\Exception $e) {
             $this->report($e, ['key' => $key]);
 
             return $default;
+        }
+    }
+
+    /**
+     * @internal writes $value under a string $key expiring at $expiry (ms; null = default
+     * lifetime); the native store checks the key
+     */
+    public function storeOne(string $key, mixed $value, ?int $expiry): bool
+    {
+        if ($expiry === null) {
+            if ($this->defaultLifetime > 0) {
+                $expiry = Ttl::nowMs() + $this->defaultLifetime * 1000;
+            }
+        } elseif ($expiry <= Ttl::nowMs()) {
+            return $this->removeMany(Ttl::keys([$key]));
+        }
+        if ($this->deferred) {
+            unset($this->deferred[$key]);
+        }
+        try {
+            $this->store->set($key, $value, $expiry ?? 0);
+
+            return true;
+        } catch (Native\InvalidArgumentException) {
+            Ttl::invalidKey($key);
+        } catch (\Exception $e) {
+            $this->reportMessage(\sprintf('LambdaCache: cannot save "%s": %s', $key, $e->getMessage()), ['key' => $key, 'exception' => $e]);
+
+            return false;
         }
     }
 
@@ -345,7 +379,7 @@ abstract class AbstractPool implements CacheItemPoolInterface
 
     private function report(\Throwable $e, array $context = []): void
     {
-        $this->reportMessage($e->getMessage(), $context + ['exception' => $e]);
+        $this->reportMessage('LambdaCache: ' . $e->getMessage(), $context + ['exception' => $e]);
     }
 
     private function reportMessage(string $message, array $context): void

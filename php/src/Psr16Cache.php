@@ -17,7 +17,8 @@ final class Psr16Cache implements CacheInterface
 
     public function get($key, $default = null): mixed
     {
-        if (!\is_string($key) || $key === '' || \strpbrk($key, Ttl::RESERVED) !== false) {
+        // The native store checks the rest of the key rules.
+        if (!\is_string($key)) {
             Ttl::invalidKey($key);
         }
 
@@ -26,11 +27,11 @@ final class Psr16Cache implements CacheInterface
 
     public function set($key, $value, $ttl = null): bool
     {
-        if (!\is_string($key) || $key === '' || \strpbrk($key, Ttl::RESERVED) !== false) {
+        if (!\is_string($key)) {
             Ttl::invalidKey($key);
         }
 
-        return $this->pool->storeMany([$key => $value], self::expiry($ttl));
+        return $this->pool->storeOne($key, $value, self::expiry($ttl));
     }
 
     public function delete($key): bool

@@ -37,9 +37,9 @@ final class TmpCachePool extends AbstractPool
         try {
             $store = new TmpStore($directory, $namespace, $maxBytes, $allowedClasses);
         } catch (Native\InvalidArgumentException $e) {
-            throw new InvalidArgumentException($e->getMessage(), 0, $e);
+            throw new InvalidArgumentException('LambdaCache: ' . $e->getMessage(), 0, $e);
         } catch (Native\StoreException $e) {
-            throw new CacheException($e->getMessage(), 0, $e);
+            throw new CacheException('LambdaCache: ' . $e->getMessage(), 0, $e);
         }
         parent::__construct($store, $defaultLifetime, $logger);
     }

@@ -40,7 +40,7 @@ pub fn to_php(e: Error) -> PhpException {
         }
         _ => <StoreException as ext_php_rs::class::RegisteredClass>::get_metadata().ce(),
     };
-    PhpException::new(format!("LambdaCache: {e}"), code(&e), ce)
+    PhpException::new(e.to_string(), code(&e), ce)
 }
 
 /// `Result` of the binding: core errors convert with `?`.

@@ -143,6 +143,28 @@ pub fn set_many(
     Ok(failed)
 }
 
+/// Encodes and writes one value; a value that cannot be stored is an error.
+pub fn set(
+    store: &dyn Store,
+    policy: &ClassPolicy,
+    key: &Zval,
+    value: &Zval,
+    expires_at_ms: i64,
+) -> Result<()> {
+    let k = key_bytes(key)?;
+    crate::key::validate_key(&k)?;
+    let (enc, bytes) = convert::encode(value, policy)?;
+    let e = entry::encode(enc, expires_at_ms.max(0) as u64, &bytes);
+    let limit = store.max_entry_size();
+    if e.len() > limit {
+        return Err(Error::TooLarge {
+            size: e.len(),
+            limit,
+        });
+    }
+    store.set_many(&[(&k, &e)])
+}
+
 pub fn delete_many(store: &dyn Store, keys: &ZendHashTable) -> Result<()> {
     let keys = keys_of(keys)?;
     let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();

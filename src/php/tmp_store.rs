@@ -55,6 +55,10 @@ impl TmpStore {
         ops::get_many(&self.store, &self.policy, &mut self.memo.borrow_mut(), keys).php()
     }
 
+    pub fn set(&self, key: &Zval, value: &Zval, expires_at_ms: i64) -> NResult<()> {
+        ops::set(&self.store, &self.policy, key, value, expires_at_ms).php()
+    }
+
     pub fn set_many(
         &self,
         keys: &ZendHashTable,
