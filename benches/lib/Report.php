@@ -155,12 +155,12 @@ final class Report
         return $ours['median'] / $peer['median'];
     }
 
-    private static function formatRatio(?float $ratio): string
+    public static function formatRatio(?float $ratio): string
     {
         return $ratio === null ? '-' : sprintf($ratio >= 100 ? '%.0fx' : '%.2fx', $ratio);
     }
 
-    private static function n(float $value): string
+    public static function n(float $value): string
     {
         return number_format($value, 0, '.', ',');
     }

@@ -32,7 +32,12 @@ final class Sampler
     ) {
     }
 
-    /** @return array{ops_per_sec: float, ops: int, failures: int, seconds: float} */
+    /**
+     * Wall time (hrtime) and this process's CPU time (getrusage user+sys, every thread) are both
+     * taken around each timed batch only, so the hooks and the warm-up count in neither.
+     *
+     * @return array{ops_per_sec: float, ops: int, failures: int, seconds: float, cpu_seconds: float}
+     */
     public function sample(Subject $subject): array
     {
         if ($subject->beforeSample !== null) {
@@ -42,13 +47,16 @@ final class Sampler
 
         $budget = (int) ($this->seconds * 1e9);
         $elapsed = 0;
+        $cpu = 0;
         $ops = 0;
         $failures = 0;
         $batch = $subject->batch;
         while ($elapsed < $budget) {
+            $c0 = self::cpuMicros();
             $t0 = hrtime(true);
             $failures += $batch($n);
             $elapsed += hrtime(true) - $t0;
+            $cpu += self::cpuMicros() - $c0;
             $ops += $n;
             if ($subject->between !== null) {
                 ($subject->between)();
@@ -60,7 +68,16 @@ final class Sampler
             'ops' => $ops,
             'failures' => $failures,
             'seconds' => $elapsed / 1e9,
+            'cpu_seconds' => $cpu / 1e6,
         ];
+    }
+
+    /** User + system CPU time of this process so far, in microseconds. */
+    public static function cpuMicros(): int
+    {
+        $r = getrusage();
+
+        return ($r['ru_utime.tv_sec'] + $r['ru_stime.tv_sec']) * 1_000_000 + $r['ru_utime.tv_usec'] + $r['ru_stime.tv_usec'];
     }
 
     /** Runs batches for the warm-up time and returns a batch size that takes ~5 ms. */
@@ -111,19 +128,24 @@ final class Options
     ) {
     }
 
-    public static function fromEnvironment(array $argv): self
+    /**
+     * @param list<string> $workloads the ids BENCH_ONLY may name (default: bench.php's)
+     * @param ?string      $usage     the --help text (default: bench.php's)
+     */
+    public static function fromEnvironment(array $argv, array $workloads = self::WORKLOADS, ?string $usage = null): self
     {
         $seconds = self::number('BENCH_SECONDS', 0.5, 0.01, 60.0);
         $runs = (int) self::number('BENCH_RUNS', 5, 1, 51);
-        $only = self::WORKLOADS;
+        $only = $workloads;
         $env = getenv('BENCH_ONLY');
         if (\is_string($env) && trim($env) !== '') {
             $only = array_values(array_unique(array_map('trim', explode(',', strtolower($env)))));
-            $unknown = array_diff($only, self::WORKLOADS);
+            $unknown = array_diff($only, $workloads);
             if ($unknown !== []) {
-                fail('BENCH_ONLY: unknown workload(s) ' . implode(',', $unknown) . '; known: ' . implode(',', self::WORKLOADS));
+                fail('BENCH_ONLY: unknown workload(s) ' . implode(',', $unknown) . '; known: ' . implode(',', $workloads));
             }
         }
+        $usage ??= self::usage();
         $jsonFile = null;
         for ($i = 1; $i < \count($argv); ++$i) {
             if ($argv[$i] === '--json' && isset($argv[$i + 1])) {
@@ -131,10 +153,10 @@ final class Options
             } elseif (str_starts_with($argv[$i], '--json=')) {
                 $jsonFile = substr($argv[$i], 7);
             } elseif ($argv[$i] === '--help' || $argv[$i] === '-h') {
-                echo self::usage();
+                echo $usage;
                 exit(0);
             } else {
-                fail("unknown argument {$argv[$i]}\n" . self::usage());
+                fail("unknown argument {$argv[$i]}\n" . $usage);
             }
         }
         $strict = \in_array(getenv('BENCH_STRICT'), ['1', 'true', 'yes'], true);
