@@ -8,7 +8,7 @@ PHP     ?= php
 PHPUNIT ?= /usr/bin/phpunit
 PHPX    := $(PHP) -d extension=$(SO)
 
-.PHONY: all deps build demo test test-rust test-php test-php-only bench lint clean
+.PHONY: all deps build demo test test-rust test-php test-php-only phpunit bench lint clean
 
 all: build
 
@@ -33,7 +33,11 @@ PSR ?= 1 2 3
 
 test-php: build test-php-only
 
+# Under scripts/dynalite.sh: a DynamoDB emulator on a free loopback port, stopped at exit.
 test-php-only:
+	scripts/dynalite.sh run -- $(MAKE) --no-print-directory phpunit
+
+phpunit:
 	@set -e; for v in $(PSR); do \
 	  echo "== PHPUnit, psr/cache and psr/simple-cache $$v.0"; \
 	  LAMBDA_CACHE_PSR=$$v LAMBDA_CACHE_SO=$(SO) $(PHPX) $(PHPUNIT) -c phpunit.xml.dist $(PHPUNIT_ARGS); \
@@ -41,7 +45,9 @@ test-php-only:
 
 bench: build
 	cargo bench --no-default-features --locked --bench engines
+	cargo bench --no-default-features --locked --bench compression
 	$(PHPX) -d apc.enable_cli=1 -d opcache.enable_cli=1 benches/bench.php
+	scripts/dynalite.sh run -- $(PHPX) benches/dynamo.php
 
 lint:
 	cargo fmt --check

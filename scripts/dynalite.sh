@@ -99,7 +99,8 @@ server.listen(0, "127.0.0.1", function () {
 process.on("SIGTERM", function () { process.exit(0); });
 process.on("SIGINT", function () { process.exit(0); });
 '
-node -e "$launcher" "$module" </dev/null >"$log" 2>&1 &
+: >"$log"
+node -e "$launcher" "$module" </dev/null >>"$log" 2>&1 &
 pid=$!
 
 fail_start() {
@@ -114,7 +115,7 @@ answered=""
 for _ in $(seq 1 150); do
   kill -0 "$pid" 2>/dev/null || fail_start "dynalite exited before it answered"
   if [ -z "$port" ]; then
-    port="$(sed -n 's~^Listening at http://127\.0\.0\.1:\([0-9][0-9]*\)$~\1~p' "$log" | head -n 1)"
+    port="$(sed -n 's~^Listening at http://127\.0\.0\.1:\([0-9][0-9]*\)$~\1~p' "$log" 2>/dev/null | head -n 1 || true)"
   fi
   if [ -n "$port" ] && (
     exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1

@@ -4,7 +4,7 @@
 //! byte 0      magic 0xLC (0xC4)
 //! byte 1      format version (1)
 //! byte 2      encoding (see [`Encoding`])
-//! byte 3      flags (bit 0: payload compressed; reserved, never set by version 1)
+//! byte 3      flags (bit 0: payload compressed with zstd; other bits must be 0)
 //! bytes 4-11  expiry, milliseconds since the Unix epoch, little endian; 0 = never
 //! bytes 12-   payload
 //! ```
@@ -14,6 +14,12 @@ use crate::error::{Error, Result};
 pub const MAGIC: u8 = 0xC4;
 pub const VERSION: u8 = 1;
 pub const HEADER_LEN: usize = 12;
+/// Flag: the payload is a zstd frame.
+pub const COMPRESSED: u8 = 1;
+/// zstd level, chosen by `benches/compression.rs` (docs/decisions.md).
+const ZSTD_LEVEL: i32 = 1;
+/// A compressed payload never expands past this (a cache value, not an archive).
+const MAX_DECOMPRESSED: u64 = 64 << 20;
 
 /// How the payload encodes the PHP value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +53,8 @@ pub struct Entry<'a> {
     pub encoding: Encoding,
     /// Milliseconds since the epoch; 0 = never expires.
     pub expires_at_ms: u64,
+    /// Whether `payload` is compressed; see [`Entry::plain`].
+    pub compressed: bool,
     pub payload: &'a [u8],
 }
 
@@ -64,7 +72,7 @@ impl<'a> Entry<'a> {
         }
         let encoding = Encoding::from_u8(bytes[2])
             .ok_or_else(|| Error::Corrupt(format!("unknown encoding {}", bytes[2])))?;
-        if bytes[3] != 0 {
+        if bytes[3] & !COMPRESSED != 0 {
             return Err(Error::Corrupt(format!("unknown flags {}", bytes[3])));
         }
         let mut exp = [0u8; 8];
@@ -72,7 +80,29 @@ impl<'a> Entry<'a> {
         Ok(Entry {
             encoding,
             expires_at_ms: u64::from_le_bytes(exp),
+            compressed: bytes[3] & COMPRESSED != 0,
             payload: &bytes[HEADER_LEN..],
+        })
+    }
+
+    /// The entry with its payload uncompressed (into `buf` when it was compressed).
+    pub fn plain<'b>(&'b self, buf: &'b mut Vec<u8>) -> Result<Entry<'b>> {
+        if !self.compressed {
+            return Ok(*self);
+        }
+        let size = zstd::zstd_safe::get_frame_content_size(self.payload)
+            .ok()
+            .flatten()
+            .filter(|&n| n <= MAX_DECOMPRESSED)
+            .ok_or_else(|| {
+                Error::Corrupt("compressed payload of unknown or excessive size".into())
+            })?;
+        *buf = zstd::bulk::decompress(self.payload, size as usize)
+            .map_err(|e| Error::Corrupt(format!("cannot decompress: {e}")))?;
+        Ok(Entry {
+            compressed: false,
+            payload: buf,
+            ..*self
         })
     }
 
@@ -84,8 +114,30 @@ impl<'a> Entry<'a> {
 
 /// Encodes an entry into its stored bytes.
 pub fn encode(encoding: Encoding, expires_at_ms: u64, payload: &[u8]) -> Vec<u8> {
+    encode_flagged(encoding, expires_at_ms, 0, payload)
+}
+
+/// Encodes an entry, compressing payloads of at least `threshold` bytes (0 = never) when
+/// that makes them smaller.
+pub fn encode_compressed(
+    encoding: Encoding,
+    expires_at_ms: u64,
+    payload: &[u8],
+    threshold: usize,
+) -> Vec<u8> {
+    if threshold > 0 && payload.len() >= threshold {
+        if let Ok(z) = zstd::bulk::compress(payload, ZSTD_LEVEL) {
+            if z.len() < payload.len() {
+                return encode_flagged(encoding, expires_at_ms, COMPRESSED, &z);
+            }
+        }
+    }
+    encode(encoding, expires_at_ms, payload)
+}
+
+fn encode_flagged(encoding: Encoding, expires_at_ms: u64, flags: u8, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
-    out.extend_from_slice(&[MAGIC, VERSION, encoding as u8, 0]);
+    out.extend_from_slice(&[MAGIC, VERSION, encoding as u8, flags]);
     out.extend_from_slice(&expires_at_ms.to_le_bytes());
     out.extend_from_slice(payload);
     out
@@ -94,6 +146,45 @@ pub fn encode(encoding: Encoding, expires_at_ms: u64, payload: &[u8]) -> Vec<u8>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compression_above_the_threshold_round_trips() {
+        let text = b"the same words again and again ".repeat(100);
+        let small = encode_compressed(Encoding::Raw, 5, b"short", 64);
+        assert!(!Entry::decode(&small).unwrap().compressed);
+        let big = encode_compressed(Encoding::Raw, 5, &text, 64);
+        assert!(big.len() < text.len() / 4);
+        let e = Entry::decode(&big).unwrap();
+        assert!(e.compressed);
+        let mut buf = Vec::new();
+        let plain = e.plain(&mut buf).unwrap();
+        assert_eq!(
+            (plain.payload, plain.expires_at_ms, plain.compressed),
+            (&text[..], 5, false)
+        );
+        // Incompressible payloads stay as they are.
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let noise: Vec<u8> = (0..4096)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect();
+        assert!(
+            !Entry::decode(&encode_compressed(Encoding::Raw, 0, &noise, 64))
+                .unwrap()
+                .compressed
+        );
+        // A compressed flag on bytes that are not zstd is corrupt, not a crash.
+        let mut bad = encode(Encoding::Raw, 0, b"not zstd at all");
+        bad[3] = COMPRESSED;
+        assert!(matches!(
+            Entry::decode(&bad).unwrap().plain(&mut buf),
+            Err(Error::Corrupt(_))
+        ));
+    }
 
     #[test]
     fn round_trip_and_expiry() {
@@ -111,7 +202,7 @@ mod tests {
     fn malformed_entries_are_corrupt() {
         let good = encode(Encoding::Raw, 0, b"x");
         assert!(Entry::decode(&good[..5]).is_err());
-        for (i, b) in [(0, 0u8), (1, 9), (2, 77), (3, 1)] {
+        for (i, b) in [(0, 0u8), (1, 9), (2, 77), (3, 2)] {
             let mut bad = good.clone();
             bad[i] = b;
             assert!(

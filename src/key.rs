@@ -53,16 +53,23 @@ pub fn storage_key(ns: &str, key: &[u8]) -> Vec<u8> {
 
 /// [`storage_key`] into a buffer that is reused from key to key.
 pub fn storage_key_into(ns: &str, key: &[u8], out: &mut Vec<u8>) {
-    out.clear();
-    out.extend_from_slice(ns.as_bytes());
     if ns.len() + 1 + key.len() <= MAX_PLAIN_KEY {
+        out.clear();
+        out.extend_from_slice(ns.as_bytes());
         out.push(b':');
         out.extend_from_slice(key);
     } else {
-        out.push(b'#');
-        for b in Sha256::digest(key) {
-            out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
-        }
+        hashed_key_into(ns, key, out);
+    }
+}
+
+/// The hashed form of a storage key, `ns '#' hex(sha256(key))`, whatever the key's length.
+pub fn hashed_key_into(ns: &str, key: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(ns.as_bytes());
+    out.push(b'#');
+    for b in Sha256::digest(key) {
+        out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
     }
 }
 

@@ -10,6 +10,7 @@ pub mod codec;
 pub mod entry;
 pub mod error;
 pub mod key;
+pub mod runtime;
 pub mod store;
 
 pub use error::{Error, Result};

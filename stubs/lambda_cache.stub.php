@@ -71,4 +71,63 @@ namespace LambdaCache\Native {
         /** @return array{entries: int, bytes_used: int, max_bytes: int, evictions: int} */
         public function stats(): array {}
     }
+
+    /**
+     * The DynamoDB store. Nothing is sent before the first call; every call returns within
+     * operationTimeoutMs.
+     */
+    class DynamoDbStore
+    {
+        /**
+         * @param array<string, mixed> $options table, namespace, region, endpoint, accessKeyId,
+         *        secretAccessKey, sessionToken, keyAttribute, ttlAttribute, valueAttribute,
+         *        consistentRead, connectTimeoutMs, attemptTimeoutMs, operationTimeoutMs,
+         *        maxAttempts, compressThreshold (null = default or environment)
+         * @param bool|list<string> $allowed_classes
+         */
+        public function __construct(array $options, mixed $allowed_classes) {}
+
+        /**
+         * The value under $key, or $miss itself when there is none.
+         * @throws StoreException when a stored value cannot be read back (code 4 or 6)
+         */
+        public function get(mixed $key, mixed $miss): mixed {}
+
+        /**
+         * @param list<string> $keys
+         * @return array{0: array<int, mixed>, 1: array<int, string>} [position in $keys => value
+         *         for hits, position => reason for stored values that could not be read back]
+         */
+        public function getMany(array $keys): array {}
+
+        /**
+         * Writes one value, expiring at $expires_at_ms (milliseconds since the epoch, 0 = never).
+         * @throws InvalidArgumentException for an illegal key
+         * @throws StoreException when the value cannot be stored or the store fails
+         */
+        public function set(mixed $key, mixed $value, int $expires_at_ms): void {}
+
+        /**
+         * @param list<string> $keys
+         * @param list<mixed> $values
+         * @param list<int> $expiries milliseconds since the epoch, 0 = never
+         * @return array<int, string> position => reason, for values that could not be stored
+         */
+        public function setMany(array $keys, array $values, array $expiries): array {}
+
+        /** @param list<string> $keys */
+        public function deleteMany(array $keys): void {}
+
+        /** Moves this store's namespace to a new version (one UpdateItem). */
+        public function clear(): void {}
+
+        /** DynamoDB deletes expired items itself (TTL): returns 0. */
+        public function prune(): int {}
+
+        /** Creates the table unless it exists and enables TTL where supported; says what it did. */
+        public function createTable(): string {}
+
+        /** @return array{runtimes_created: int, clients_created: int} counters of this process */
+        public function stats(): array {}
+    }
 }

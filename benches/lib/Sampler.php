@@ -26,17 +26,21 @@ final class Sampler
 {
     private const TARGET_BATCH_NS = 5_000_000;
 
+    /** @param ?\Closure(): ?int $externalCpuNs CPU time of another process (a server) so far, in ns */
     public function __construct(
         private readonly float $seconds,
         private readonly float $warmupSeconds,
+        private readonly ?\Closure $externalCpuNs = null,
     ) {
     }
 
     /**
      * Wall time (hrtime) and this process's CPU time (getrusage user+sys, every thread) are both
-     * taken around each timed batch only, so the hooks and the warm-up count in neither.
+     * taken around each timed batch only, so the hooks and the warm-up count in neither; so is
+     * the external process's CPU time when a probe was given (null when it cannot be read).
      *
-     * @return array{ops_per_sec: float, ops: int, failures: int, seconds: float, cpu_seconds: float}
+     * @return array{ops_per_sec: float, ops: int, failures: int, seconds: float, cpu_seconds: float,
+     *               external_cpu_seconds: ?float}
      */
     public function sample(Subject $subject): array
     {
@@ -48,15 +52,21 @@ final class Sampler
         $budget = (int) ($this->seconds * 1e9);
         $elapsed = 0;
         $cpu = 0;
+        $external = $this->externalCpuNs !== null ? 0 : null;
         $ops = 0;
         $failures = 0;
         $batch = $subject->batch;
         while ($elapsed < $budget) {
+            $e0 = $external !== null ? ($this->externalCpuNs)() : null;
             $c0 = self::cpuMicros();
             $t0 = hrtime(true);
             $failures += $batch($n);
             $elapsed += hrtime(true) - $t0;
             $cpu += self::cpuMicros() - $c0;
+            if ($external !== null) {
+                $e1 = ($this->externalCpuNs)();
+                $external = $e0 !== null && $e1 !== null ? $external + ($e1 - $e0) : null;
+            }
             $ops += $n;
             if ($subject->between !== null) {
                 ($subject->between)();
@@ -69,6 +79,7 @@ final class Sampler
             'failures' => $failures,
             'seconds' => $elapsed / 1e9,
             'cpu_seconds' => $cpu / 1e6,
+            'external_cpu_seconds' => $external !== null ? $external / 1e9 : null,
         ];
     }
 

@@ -22,8 +22,11 @@ function progress(string $line): void
     fwrite(STDERR, $line . "\n");
 }
 
-/** Registers every autoloader the bench needs; returns a description of where classes come from. */
-function bootstrap(string $repoRoot): array
+/**
+ * Registers every autoloader the bench needs; returns a description of where classes come from.
+ * $symfony = false (dynamo.php) neither loads nor requires symfony/cache.
+ */
+function bootstrap(string $repoRoot, bool $symfony = true): array
 {
     $loaded = [];
     $vendor = $repoRoot . '/vendor/autoload.php';
@@ -36,8 +39,10 @@ function bootstrap(string $repoRoot): array
     $debian = [
         '/usr/share/php/Psr/Cache/autoload.php',
         '/usr/share/php/Psr/SimpleCache/autoload.php',
-        '/usr/share/php/Symfony/Component/Cache/autoload.php',
     ];
+    if ($symfony) {
+        $debian[] = '/usr/share/php/Symfony/Component/Cache/autoload.php';
+    }
     foreach ($debian as $file) {
         if (is_file($file)) {
             require_once $file;
@@ -57,11 +62,14 @@ function bootstrap(string $repoRoot): array
         }
     });
 
-    foreach ([
+    $required = [
         'Psr\\Cache\\CacheItemPoolInterface' => 'psr/cache (apt install php-psr-cache)',
         'Psr\\SimpleCache\\CacheInterface' => 'psr/simple-cache (apt install php-psr-simple-cache)',
-        'Symfony\\Component\\Cache\\Adapter\\FilesystemAdapter' => 'symfony/cache (apt install php-symfony-cache)',
-    ] as $class => $package) {
+    ];
+    if ($symfony) {
+        $required['Symfony\\Component\\Cache\\Adapter\\FilesystemAdapter'] = 'symfony/cache (apt install php-symfony-cache)';
+    }
+    foreach ($required as $class => $package) {
         if (!interface_exists($class) && !class_exists($class)) {
             fail("{$class} not found: install {$package} or run composer install");
         }

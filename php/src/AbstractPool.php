@@ -12,7 +12,7 @@ use Psr\Cache\CacheItemPoolInterface;
  *
  * Backend failures never escape: a failed read is a miss, a failed write is false, and the
  * failure is reported to the logger (any object with a PSR-3 `warning()` method) or, without
- * one, as an E_USER_WARNING.
+ * one, as an E_USER_WARNING. In strict mode they throw CacheException instead.
  */
 abstract class AbstractPool implements CacheItemPoolInterface
 {
@@ -20,11 +20,12 @@ abstract class AbstractPool implements CacheItemPoolInterface
     protected object $store;
     private int $defaultLifetime;
     private ?object $logger;
+    private bool $strict;
     /** @var array<string, CacheItem> */
     private array $deferred = [];
     private static object $miss;
 
-    protected function __construct(object $store, int $defaultLifetime, ?object $logger)
+    protected function __construct(object $store, int $defaultLifetime, ?object $logger, bool $strict = false)
     {
         if ($defaultLifetime < 0) {
             throw new InvalidArgumentException('LambdaCache: defaultLifetime cannot be negative.');
@@ -32,6 +33,7 @@ abstract class AbstractPool implements CacheItemPoolInterface
         $this->store = $store;
         $this->defaultLifetime = $defaultLifetime;
         $this->logger = $logger;
+        $this->strict = $strict;
         self::$miss ??= new \stdClass();
     }
 
@@ -384,6 +386,9 @@ abstract class AbstractPool implements CacheItemPoolInterface
 
     private function reportMessage(string $message, array $context): void
     {
+        if ($this->strict) {
+            throw new CacheException($message, 0, $context['exception'] ?? null);
+        }
         if ($this->logger !== null) {
             $this->logger->warning($message, $context);
         } else {

@@ -24,6 +24,7 @@ final class TmpCachePool extends AbstractPool
      * @param bool|list<string> $allowedClasses which classes cached objects may have:
      *                                     false (default) = no objects, true = any class
      * @param object|null $logger          a PSR-3 logger for failures (else E_USER_WARNING)
+     * @param bool        $strict          throw CacheException on failures instead of reporting them
      */
     public function __construct(
         string $namespace = '',
@@ -32,6 +33,7 @@ final class TmpCachePool extends AbstractPool
         int $maxBytes = self::DEFAULT_MAX_BYTES,
         bool|array $allowedClasses = false,
         ?object $logger = null,
+        bool $strict = false,
     ) {
         $directory ??= \rtrim(\sys_get_temp_dir(), '/') . '/lambda-cache';
         try {
@@ -41,6 +43,6 @@ final class TmpCachePool extends AbstractPool
         } catch (Native\StoreException $e) {
             throw new CacheException('LambdaCache: ' . $e->getMessage(), 0, $e);
         }
-        parent::__construct($store, $defaultLifetime, $logger);
+        parent::__construct($store, $defaultLifetime, $logger, $strict);
     }
 }

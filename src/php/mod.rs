@@ -1,6 +1,7 @@
 //! The ext-php-rs binding: one file per native class, conversion, one error map.
 
 mod convert;
+mod dynamodb_store;
 mod errors;
 mod memo;
 mod ops;
@@ -20,5 +21,6 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .class::<errors::InvalidArgumentException>()
         .class::<errors::StoreException>()
         .class::<tmp_store::TmpStore>()
+        .class::<dynamodb_store::DynamoDbStore>()
         .function(wrap_function!(lambda_cache_version))
 }

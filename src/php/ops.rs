@@ -119,7 +119,12 @@ pub fn set_many(
     for (i, (k, v)) in keys.iter().zip(&values).enumerate() {
         crate::key::validate_key(k)?;
         let e = convert::encode(v, policy).and_then(|(enc, bytes)| {
-            let e = entry::encode(enc, expiries[i].max(0) as u64, &bytes);
+            let e = entry::encode_compressed(
+                enc,
+                expiries[i].max(0) as u64,
+                &bytes,
+                store.compress_threshold(),
+            );
             if e.len() > limit {
                 Err(Error::TooLarge {
                     size: e.len(),
@@ -154,7 +159,12 @@ pub fn set(
     let k = key_bytes(key)?;
     crate::key::validate_key(&k)?;
     let (enc, bytes) = convert::encode(value, policy)?;
-    let e = entry::encode(enc, expires_at_ms.max(0) as u64, &bytes);
+    let e = entry::encode_compressed(
+        enc,
+        expires_at_ms.max(0) as u64,
+        &bytes,
+        store.compress_threshold(),
+    );
     let limit = store.max_entry_size();
     if e.len() > limit {
         return Err(Error::TooLarge {

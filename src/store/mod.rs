@@ -1,5 +1,6 @@
 //! The store API: batch-first; single-key calls are the one-element case.
 
+pub mod dynamodb;
 pub mod tmp;
 mod tmp_env;
 mod tmp_lru;
@@ -32,4 +33,9 @@ pub trait Store {
 
     /// The largest encoded entry `set_many` accepts.
     fn max_entry_size(&self) -> usize;
+
+    /// Payloads of at least this many bytes are worth compressing (0 = never).
+    fn compress_threshold(&self) -> usize {
+        0
+    }
 }

@@ -161,7 +161,9 @@ impl Store for TmpStore {
                 {
                     continue;
                 }
-                match found(i, entry) {
+                let mut buf = Vec::new();
+                let result = entry.plain(&mut buf).and_then(|e| found(i, e));
+                match result {
                     Err(Error::Corrupt(_)) => corrupt.push(k.clone()),
                     Err(_) => {}
                     Ok(()) if tmp_lru::fresh(stamp, txid) => {}

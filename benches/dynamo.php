@@ -1,0 +1,285 @@
+<?php
+
+declare(strict_types=1);
+
+/*
+ * LambdaCache DynamoDB benchmark: our DynamoDbCachePool against a plain PHP DynamoDB client
+ * (ext-curl + SigV4 + JSON protocol, as a hand-written PSR-6 adapter has it), side by side in one
+ * run against the same emulator and the same fresh table.
+ *
+ *   scripts/dynalite.sh run -- php -d extension=target/release/liblambda_cache.so benches/dynamo.php [--json FILE]
+ *
+ * Needs LAMBDA_CACHE_DYNAMODB_ENDPOINT (and AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY),
+ * which scripts/dynalite.sh exports. Env: BENCH_SECONDS (per sample, default 0.5), BENCH_RUNS
+ * (default 5), BENCH_ONLY (e.g. "a,c"), BENCH_STRICT=1 (exit 2 if a target fails),
+ * BENCH_PEER_ONLY=1 (run the plain client alone, e.g. before the extension has the store),
+ * BENCH_EMULATOR (names the emulator in the header when it cannot be detected).
+ * Tables go to stdout, progress to stderr, and the last stdout line is the result as JSON.
+ */
+
+namespace LcBench;
+
+require __DIR__ . '/lib/bootstrap.php';
+require __DIR__ . '/lib/Sampler.php';
+require __DIR__ . '/lib/Workloads.php';
+require __DIR__ . '/lib/Report.php';
+require __DIR__ . '/lib/PlainDynamoClient.php';
+require __DIR__ . '/lib/DynamoWorkloads.php';
+require __DIR__ . '/lib/DynamoReport.php';
+
+const NATIVE_DYNAMO_CLASS = 'LambdaCache\\Native\\DynamoDbStore';
+const OURS_POOL_CLASS = 'LambdaCache\\DynamoDbCachePool';
+/** Reads first, writes last: the save workload grows the table the reads would then search. */
+const DYNAMO_RUN_ORDER = ['a', 'c', 'd', 'b'];
+const EMULATOR_WARMUP_SECONDS = 3.0;
+
+/** Counts PHP warnings and notices (a pool reports backend failures that way) instead of printing them all. */
+final class Warnings
+{
+    public int $count = 0;
+    public string $first = '';
+
+    public function install(): void
+    {
+        set_error_handler(function (int $level, string $message, string $file, int $line): bool {
+            if (++$this->count <= 3) {
+                progress(sprintf('warning: %s (%s:%d)', $message, basename($file), $line));
+            }
+            $this->first = $this->first !== '' ? $this->first : substr($message, 0, 160);
+
+            return true;
+        }, \E_WARNING | \E_USER_WARNING | \E_NOTICE | \E_USER_NOTICE);
+    }
+}
+
+/** Runs one workload for every implementation, rounds interleaved; returns its result record. */
+function runDynamoWorkload(Workload $w, array $impls, Sampler $sampler, Options $options, Warnings $warnings): array
+{
+    $measures = [];
+    $subjects = [];
+    foreach ($impls as $impl) {
+        $measures[$impl->id] = ['label' => $impl->label, 'status' => 'ok', 'message' => '', 'samples' => [],
+            'ops_per_sec' => 0.0, 'wall_us' => 0.0, 'cpu_us' => 0.0, 'cpu_us_min' => 0.0, 'cpu_us_max' => 0.0,
+            'emulator_cpu_us' => null, 'ops' => 0, 'failures' => 0, 'warnings' => 0, 'first_warning' => ''];
+        if ($impl->unavailable !== null) {
+            [$measures[$impl->id]['status'], $measures[$impl->id]['message']] = ['skipped', $impl->unavailable];
+            continue;
+        }
+        try {
+            $subjects[$impl->id] = ($w->prepare)($impl);
+        } catch (\Throwable $e) {
+            [$measures[$impl->id]['status'], $measures[$impl->id]['message']] = ['error', describe($e, 'setup')];
+            progress(sprintf('[%s] %-31s %s', $w->id, $impl->label, $measures[$impl->id]['message']));
+        }
+    }
+
+    for ($round = 1; $round <= $options->runs; ++$round) {
+        // Who goes first alternates: the emulator drifts (JIT, table growth) within a round too.
+        $order = $round % 2 === 1 ? array_keys($subjects) : array_reverse(array_keys($subjects));
+        foreach ($order as $id) {
+            $subject = $subjects[$id];
+            $m = &$measures[$id];
+            $warned = $warnings->count;
+            try {
+                $s = $sampler->sample($subject);
+            } catch (\Throwable $e) {
+                [$m['status'], $m['message']] = ['error', describe($e, "round {$round}")];
+                unset($subjects[$id], $m);
+                progress(sprintf('[%s] %-31s %s', $w->id, $measures[$id]['label'], $measures[$id]['message']));
+                continue;
+            }
+            if ($warnings->count > $warned) {
+                $m['warnings'] += $warnings->count - $warned;
+                $m['first_warning'] = $m['first_warning'] ?: $warnings->first;
+            }
+            $sample = ['ops_per_sec' => round($s['ops_per_sec'], 2), 'wall_us' => round(1e6 / $s['ops_per_sec'], 2),
+                'cpu_us' => round($s['cpu_seconds'] * 1e6 / $s['ops'], 2), 'ops' => $s['ops'],
+                'emulator_cpu_us' => $s['external_cpu_seconds'] !== null ? round($s['external_cpu_seconds'] * 1e6 / $s['ops'], 2) : null];
+            $m['samples'][] = $sample;
+            $m['ops'] += $s['ops'];
+            $m['failures'] += $s['failures'];
+            progress(sprintf('[%s] round %d/%d  %-31s %8s ops/s %9.1f us/op wall %8.1f PHP CPU %8s emulator CPU%s',
+                $w->id, $round, $options->runs, $m['label'], number_format($sample['ops_per_sec']), $sample['wall_us'],
+                $sample['cpu_us'], $sample['emulator_cpu_us'] !== null ? sprintf('%.1f', $sample['emulator_cpu_us']) : '-',
+                $s['failures'] > 0 ? "  ({$s['failures']} of {$s['ops']} checks failed)" : ''));
+            unset($m);
+        }
+    }
+    $subjects = [];
+    gc_collect_cycles();
+
+    foreach ($measures as &$m) {
+        if ($m['samples'] !== []) {
+            foreach (['ops_per_sec', 'wall_us', 'cpu_us'] as $field) {
+                $m[$field] = Sampler::median(array_column($m['samples'], $field));
+            }
+            $cpu = array_column($m['samples'], 'cpu_us');
+            [$m['cpu_us_min'], $m['cpu_us_max']] = [min($cpu), max($cpu)];
+            $emulator = array_column($m['samples'], 'emulator_cpu_us');
+            $m['emulator_cpu_us'] = \in_array(null, $emulator, true) ? null : Sampler::median($emulator);
+        }
+    }
+    unset($m);
+
+    return ['title' => $w->title, 'unit' => $w->unit, 'note' => $w->note, 'impls' => $measures];
+}
+
+function describe(\Throwable $e, string $when): string
+{
+    $message = strtok($e->getMessage(), "\n") ?: '';
+
+    return sprintf('%s during %s: %s (%s:%d)', \get_class($e), $when, substr($message, 0, 200),
+        basename($e->getFile()), $e->getLine());
+}
+
+/** Why ours cannot run, or null when it can; exits with a message unless BENCH_PEER_ONLY is set. */
+function oursUnavailable(string $root, bool $peerOnly): ?string
+{
+    if ($peerOnly) {
+        return 'not run (BENCH_PEER_ONLY=1)';
+    }
+    $why = match (true) {
+        !\extension_loaded('lambda_cache') => 'the LambdaCache extension is not loaded',
+        !class_exists(NATIVE_DYNAMO_CLASS, false) => 'the loaded LambdaCache extension has no ' . NATIVE_DYNAMO_CLASS
+            . ' (an extension built before the DynamoDB store?)',
+        !class_exists(OURS_POOL_CLASS) => OURS_POOL_CLASS . " not found under {$root}/php/src/",
+        default => null,
+    };
+    if ($why !== null) {
+        fail("{$why}. Build it (make build) and run:\n  scripts/dynalite.sh run -- php -d extension={$root}"
+            . "/target/release/liblambda_cache.so benches/dynamo.php\n(BENCH_PEER_ONLY=1 runs the plain client alone.)");
+    }
+
+    return null;
+}
+
+function usage(): string
+{
+    return <<<TXT
+        usage: scripts/dynalite.sh run -- php -d extension=target/release/liblambda_cache.so benches/dynamo.php [--json FILE]
+        env: BENCH_SECONDS    seconds per sample (default 0.5)
+             BENCH_RUNS       samples per implementation, median reported (default 5)
+             BENCH_ONLY       comma list of workloads a,b,c,d (default all)
+             BENCH_STRICT=1   exit 2 when a target FAILs
+             BENCH_PEER_ONLY=1 run the plain PHP client alone (no extension needed)
+             BENCH_EMULATOR   name of the emulator for the header, when it cannot be detected
+             LAMBDA_CACHE_DYNAMODB_ENDPOINT, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (scripts/dynalite.sh sets them)
+        --json FILE writes the machine-readable result there instead of the final JSON line on stdout.
+
+        TXT;
+}
+
+/**
+ * Untimed requests of every kind the workloads send, so the emulator's JIT is warm before the
+ * first sample: dynalite's CPU per GetItem falls about fourfold over its first few thousand requests.
+ */
+function warmEmulator(PlainDynamoClient $client, string $table, float $seconds): int
+{
+    $requests = 0;
+    $ids = array_map(static fn (int $i) => "warm:{$i}", range(0, 99));
+    $end = microtime(true) + $seconds;
+    for ($i = 0; microtime(true) < $end; ++$i) {
+        $client->putItem($table, ['id' => ['S' => $ids[$i % 100]], 'value' => ['B' => base64_encode(stringValue($i))]]);
+        $client->getItem($table, $ids[($i * 7) % 100]);
+        $requests += 2;
+        if ($i % 10 === 9) {
+            $client->batchGetItem($table, $ids);
+            ++$requests;
+        }
+    }
+
+    return $requests;
+}
+
+/** A fresh table: made by our pool's createTable() (the plain client's CreateTable with BENCH_PEER_ONLY). */
+function createBenchTable(PlainDynamoClient $client, string $table, string $endpoint, bool $withOurs): string
+{
+    if ($withOurs) {
+        $pool = new \LambdaCache\DynamoDbCachePool(table: $table, namespace: 'bench', endpoint: $endpoint);
+        $pool->createTable();
+        $by = 'DynamoDbCachePool::createTable()';
+    } else {
+        $client->createTable($table);
+        $by = 'the plain client\'s CreateTable';
+    }
+    $client->waitForTable($table);
+    register_shutdown_function(static function () use ($client, $table): void {
+        try {
+            $client->deleteTable($table);
+        } catch (\Throwable $e) {
+            progress("could not delete table {$table}: " . $e->getMessage());
+        }
+    });
+
+    return $by;
+}
+
+function main(array $argv): int
+{
+    $root = \dirname(__DIR__);
+    $options = Options::fromEnvironment($argv, DYNAMO_WORKLOADS, usage());
+    bootstrap($root, false);
+    require_once __DIR__ . '/lib/PlainDynamoPool.php'; // implements Psr\Cache interfaces: after the autoloaders
+    if (!\extension_loaded('curl')) {
+        fail('ext-curl is not loaded; the plain PHP client needs it (Debian: apt-get install php8.2-curl)');
+    }
+    $peerOnly = \in_array(getenv('BENCH_PEER_ONLY'), ['1', 'true', 'yes'], true);
+    $oursUnavailable = oursUnavailable($root, $peerOnly);
+    $endpoint = (string) getenv('LAMBDA_CACHE_DYNAMODB_ENDPOINT');
+    if ($endpoint === '') {
+        fail("LAMBDA_CACHE_DYNAMODB_ENDPOINT is not set. Run through the emulator script:\n"
+            . "  scripts/dynalite.sh run -- php -d extension={$root}/target/release/liblambda_cache.so benches/dynamo.php");
+    }
+    if (($bad = SigV4::selfTest()) !== []) {
+        fail("the plain client's SigV4 signer fails AWS's test vectors:\n  " . implode("\n  ", $bad));
+    }
+
+    $client = PlainDynamoClient::fromEnvironment($endpoint);
+    $table = sprintf('lc-bench-%d-%s', getmypid(), bin2hex(random_bytes(3)));
+    try {
+        $createdBy = createBenchTable($client, $table, $endpoint, $oursUnavailable === null);
+    } catch (\Throwable $e) {
+        fail("cannot create table {$table} at {$endpoint}: " . describe($e, 'CreateTable'));
+    }
+    try {
+        $warm = warmEmulator($client, $table, EMULATOR_WARMUP_SECONDS);
+    } catch (\Throwable $e) {
+        fail('warming up the emulator failed: ' . describe($e, 'warm-up'));
+    }
+    $impls = dynamoImplementations($table, $endpoint, $client, $oursUnavailable);
+    $workloads = dynamoWorkloads();
+    $emulator = findEmulator($endpoint) + ['warmup_requests' => $warm];
+    $report = new DynamoReport(dynamoEnvironment($endpoint, $emulator, $table, $createdBy), $options,
+        array_map(static fn (Workload $w) => $w->title, $workloads));
+    $warnings = new Warnings();
+    $warnings->install();
+
+    echo $report->header();
+    $sampler = new Sampler($options->seconds, $options->warmup, processCpuProbe($emulator['pid']));
+    foreach (DYNAMO_RUN_ORDER as $id) {
+        if (\in_array($id, $options->only, true)) {
+            progress("[{$id}] {$workloads[$id]->title}");
+            $report->add($id, runDynamoWorkload($workloads[$id], $impls, $sampler, $options, $warnings));
+        }
+    }
+    foreach (array_keys($workloads) as $id) {
+        if (\in_array($id, $options->only, true)) {
+            echo $report->table($id);
+        }
+    }
+    echo $report->summary();
+
+    $json = $report->json();
+    if ($options->jsonFile !== null) {
+        if (file_put_contents($options->jsonFile, $json . "\n") === false) {
+            fail("cannot write {$options->jsonFile}");
+        }
+        progress("JSON written to {$options->jsonFile}");
+    } else {
+        echo $json, "\n";
+    }
+
+    return $options->strict && $report->failed() ? 2 : 0;
+}
+
+exit(main($argv));

@@ -1,0 +1,167 @@
+<?php
+
+declare(strict_types=1);
+
+namespace LambdaCache\Tests\Dynamo;
+
+use LambdaCache\Psr16Cache;
+use LambdaCache\Tests\Support\TestLogger;
+use PHPUnit\Framework\TestCase;
+
+/**
+ * Keys past the partition-key limit, binary values, and values around DynamoDB's 400 KB item
+ * limit (DESIGN.md 5): compressed when large, refused cleanly when too large.
+ */
+final class DynamoStoreValueTest extends TestCase
+{
+    use DynamoTableFixture;
+
+    private const KB = 1024;
+
+    /** @return array<string|int, mixed> */
+    private static function toArray(iterable $items): array
+    {
+        return is_array($items) ? $items : iterator_to_array($items, true);
+    }
+
+    public function testLongKeysStayDistinctAndKeepTheirName(): void
+    {
+        $keys = [
+            '300 chars ending in a' => str_repeat('k', 299) . 'a',
+            '300 chars ending in b' => str_repeat('k', 299) . 'b',
+            '2048 chars' => str_repeat('m', 2048),
+            '2049 chars' => str_repeat('m', 2049),
+            '5000 chars ending in y' => str_repeat('x', 4999) . 'y',
+            '5000 chars ending in z' => str_repeat('x', 4999) . 'z',
+            '3000 bytes of UTF-8' => str_repeat("\u{00e9}", 1500),
+            '3000 bytes, invalid UTF-8' => str_repeat("\xff", 3000),
+        ];
+        $pool = $this->dynamoPool(['namespace' => 'long', 'logger' => $logger = new TestLogger()]);
+        foreach ($keys as $label => $key) {
+            $this->assertTrue($pool->save($pool->getItem($key)->set($label)), "save {$label}");
+        }
+        $reader = $this->dynamoPool(['namespace' => 'long']);
+        foreach ($keys as $label => $key) {
+            $item = $reader->getItem($key);
+            $this->assertSame($key, $item->getKey(), "{$label}: getKey()");
+            $this->assertSame($label, $item->get(), "{$label}: its own value");
+        }
+        $items = self::toArray($reader->getItems(array_values($keys)));
+        $this->assertSame(array_values($keys), array_keys($items));
+        $this->assertSame(array_keys($keys), array_map(static fn ($item) => $item->get(), array_values($items)));
+
+        $this->assertTrue($pool->deleteItem($keys['5000 chars ending in y']));
+        $this->assertFalse($reader->hasItem($keys['5000 chars ending in y']));
+        $this->assertSame('5000 chars ending in z', $reader->getItem($keys['5000 chars ending in z'])->get(), 'deleting a long key removed its sibling');
+        $this->assertSame([], $logger->warnings());
+
+        foreach ($this->rawValueItems() as $raw) {
+            $id = $raw['id']['S'] ?? null;
+            $this->assertTrue(is_string($id), 'the partition key is a String: ' . json_encode(array_keys($raw)));
+            $this->assertTrue(strlen($id) >= 1 && strlen($id) <= 2048, 'the partition key is 1-2048 bytes, got ' . strlen($id));
+        }
+    }
+
+    public function testBinaryValuesComeBackByteForByte(): void
+    {
+        $allBytes = implode('', array_map('chr', range(0, 255)));
+        $values = [
+            'all 256 bytes' => $allBytes,
+            'NUL' => "\0",
+            'NULs' => "\0\0\0\0",
+            'NUL inside' => "a\0b",
+            'invalid UTF-8' => "\xc3\x28\xa0\xa1\xff\xfe",
+            'empty string' => '',
+            'all bytes x 200 (compressed)' => str_repeat($allBytes, 200),
+            'array of binary' => ["\0" => $allBytes, "k\xff" => ["\xfe" => "\0\xff"], 7 => "\x80"],
+        ];
+        $pool = $this->dynamoPool(['namespace' => 'bin', 'logger' => $logger = new TestLogger()]);
+        foreach ($values as $label => $value) {
+            $this->assertTrue($pool->save($pool->getItem(md5($label))->set($value)), "save {$label}");
+        }
+        $reader = $this->dynamoPool(['namespace' => 'bin']);
+        foreach ($values as $label => $value) {
+            $this->assertSame($value, $reader->getItem(md5($label))->get(), $label);
+        }
+        $many = self::toArray($reader->getItems(array_map('md5', array_keys($values))));
+        $this->assertSame(array_values($values), array_map(static fn ($item) => $item->get(), array_values($many)));
+        $this->assertSame([], $logger->warnings());
+    }
+
+    public function testLargeValuesUpToTheItemLimitStore(): void
+    {
+        $pool = $this->dynamoPool(['namespace' => 'large', 'logger' => $logger = new TestLogger()]);
+        $values = [
+            '200 KB random' => random_bytes(200 * self::KB),
+            '390000 bytes random' => random_bytes(390000),
+            '1 MiB compressible' => substr(str_repeat('LambdaCache compresses this line, again and again. ', 21000), 0, 1024 * self::KB),
+            '1 MiB compressible in an array' => ['text' => str_repeat("row\0", 256 * self::KB)],
+        ];
+        foreach ($values as $label => $value) {
+            $this->assertTrue($pool->save($pool->getItem(md5($label))->set($value)), "save {$label}");
+        }
+        $reader = $this->dynamoPool(['namespace' => 'large']);
+        foreach ($values as $label => $value) {
+            $this->assertTrue($value === $reader->getItem(md5($label))->get(), "{$label} reads back unchanged");
+        }
+        $this->assertTrue($values['1 MiB compressible'] === (new Psr16Cache($reader))->get(md5('1 MiB compressible')));
+        $this->assertSame([], $logger->warnings());
+        foreach ($this->rawValueItems() as $raw) {
+            $this->assertTrue(strlen(base64_decode($raw['value']['B'])) < 400 * self::KB, 'stored values are under 400 KB');
+        }
+    }
+
+    public function testTooLargeValueFailsWithAReportAndKeepsThePreviousValue(): void
+    {
+        $logger = new TestLogger();
+        $pool = $this->dynamoPool(['namespace' => 'too-large', 'logger' => $logger]);
+        $this->assertTrue($pool->save($pool->getItem('k')->set('previous')));
+        $before = $this->rawValueItems();
+
+        $this->assertFalse($pool->save($pool->getItem('k')->set(random_bytes(500 * self::KB))), 'save() of 500 KB of random bytes');
+        $this->assertReported($logger, 'save() of 500 KB');
+        $this->assertSame('previous', $pool->getItem('k')->get(), 'previous value, same pool');
+        $this->assertSame('previous', $this->dynamoPool(['namespace' => 'too-large'])->getItem('k')->get(), 'previous value, new pool');
+        $this->assertSame($before, $this->rawValueItems(), 'nothing was written');
+
+        $logger->reset();
+        $cache = new Psr16Cache($pool);
+        $this->assertFalse($cache->set('k', random_bytes(450 * self::KB)), 'Psr16Cache::set() of 450 KB');
+        $this->assertReported($logger, 'Psr16Cache::set() of 450 KB');
+        $this->assertSame('previous', $cache->get('k'));
+
+        $logger->reset();
+        $this->assertFalse(
+            $pool->save($pool->getItem('k')->set(['a' => random_bytes(300 * self::KB), 'b' => random_bytes(300 * self::KB)])),
+            'save() of an array of 600 KB'
+        );
+        $this->assertReported($logger, 'save() of an array of 600 KB');
+        $this->assertSame('previous', $this->dynamoPool(['namespace' => 'too-large'])->getItem('k')->get());
+    }
+
+    public function testTooLargeDeferredValueFailsAloneInItsCommit(): void
+    {
+        $logger = new TestLogger();
+        $pool = $this->dynamoPool(['namespace' => 'too-large-deferred', 'logger' => $logger]);
+        $this->assertTrue($pool->save($pool->getItem('big')->set('previous')));
+        foreach (['before', 'big', 'after'] as $key) {
+            $value = $key === 'big' ? random_bytes(500 * self::KB) : "small {$key}";
+            $this->assertTrue($pool->saveDeferred($pool->getItem($key)->set($value)));
+        }
+        $this->assertFalse($pool->commit(), 'commit() with a 500 KB item');
+        $this->assertReported($logger, 'commit() with a 500 KB item');
+        $reader = $this->dynamoPool(['namespace' => 'too-large-deferred']);
+        $this->assertSame('previous', $reader->getItem('big')->get(), 'the oversized item left the previous value');
+        $this->assertSame('small before', $reader->getItem('before')->get(), 'the other items of the commit were saved');
+        $this->assertSame('small after', $reader->getItem('after')->get(), 'the other items of the commit were saved');
+    }
+
+    private function assertReported(TestLogger $logger, string $label): void
+    {
+        $messages = $logger->warnings();
+        $this->assertTrue(count($messages) > 0, "{$label}: nothing was reported to the logger");
+        foreach ($messages as $message) {
+            $this->assertTrue(str_starts_with($message, 'LambdaCache:'), "{$label}: report does not start with 'LambdaCache:': {$message}");
+        }
+    }
+}

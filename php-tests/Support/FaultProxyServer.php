@@ -1,0 +1,399 @@
+<?php
+
+declare(strict_types=1);
+
+namespace LambdaCache\Tests\Support;
+
+/**
+ * The child process behind FaultProxy: an HTTP/1.1-aware loopback proxy that decides per request
+ * what to do, from the mode in a control file (see FaultProxy for the modes).
+ *
+ * One event loop (stream_select), no blocking waits: delayed requests sit in a queue. Requests are
+ * parsed (Content-Length or chunked) so that a fault hits the next request even on a kept-alive
+ * connection; responses from the upstream are relayed as they come (clients do not pipeline).
+ *
+ * It stops by itself when its parent process is gone or after a maximum lifetime.
+ */
+final class FaultProxyServer
+{
+    /** @var resource|null */
+    private $listener = null;
+    private int $port = 0;
+    private string $mode = 'pass';
+    private int $generation = -1;
+    private int $dropped = 0;
+    private string $controlRaw = '';
+    /** @var array<int, array{client: resource, upstream: resource|null, in: string}> */
+    private array $conns = [];
+    private int $nextId = 1;
+    /** @var list<array{due: float, id: int, request: string}> */
+    private array $delayed = [];
+    private int $requests = 0;
+    /** @var array<string, int> X-Amz-Target => count */
+    private array $targets = [];
+    private string $error = '';
+    private bool $statusDirty = true;
+
+    private function __construct(
+        private string $upstreamHost,
+        private int $upstreamPort,
+        private string $controlFile,
+        private string $statusFile,
+        private int $parentPid,
+        private float $deadline,
+    ) {
+    }
+
+    /** Entry point: main([upstream "127.0.0.1:PORT", control file, status file, parent pid, max seconds]). */
+    public static function main(array $args): void
+    {
+        [$upstream, $control, $status, $parent, $lifetime] = $args + ['', '', '', '0', '600'];
+        if (preg_match('/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}):(\d{1,5})$/', $upstream, $m) !== 1) {
+            fwrite(STDERR, "fault proxy: upstream must be a 127.x.x.x:PORT address, got '{$upstream}'\n");
+            exit(2);
+        }
+        $server = new self($m[1], (int) $m[2], $control, $status, (int) $parent, microtime(true) + (float) $lifetime);
+        $server->run();
+    }
+
+    private function run(): void
+    {
+        $this->listen(0);
+        $lastParentCheck = 0.0;
+        while (microtime(true) < $this->deadline) {
+            $now = microtime(true);
+            if ($now - $lastParentCheck > 0.25) {
+                $lastParentCheck = $now;
+                if (!$this->parentAlive()) {
+                    $this->removeFiles();
+                    break;
+                }
+            }
+            $this->readControl();
+            $this->flushDelayed();
+            $this->writeStatus();
+            $this->poll();
+        }
+        foreach (array_keys($this->conns) as $id) {
+            $this->close($id, false);
+        }
+    }
+
+    /** An orphan cleans up its parent's files (FaultProxy::start() made the folder for it alone). */
+    private function removeFiles(): void
+    {
+        $dir = dirname($this->controlFile);
+        array_map(static fn (string $file) => @unlink($file), glob("{$dir}/*") ?: []);
+        @rmdir($dir);
+    }
+
+    private function parentAlive(): bool
+    {
+        if ($this->parentPid <= 0) {
+            return true;
+        }
+        if (function_exists('posix_getppid')) {
+            return posix_getppid() === $this->parentPid;
+        }
+        $stat = @file_get_contents('/proc/self/stat');
+        if (is_string($stat) && preg_match('/\)\s+\S+\s+(\d+)/', $stat, $m) === 1) {
+            return (int) $m[1] === $this->parentPid;
+        }
+        return true; // cannot tell: the maximum lifetime still applies
+    }
+
+    private function listen(int $port): void
+    {
+        for ($try = 0; $try < 50; $try++) {
+            $listener = @stream_socket_server("tcp://127.0.0.1:{$port}", $errno, $errstr);
+            if ($listener !== false) {
+                stream_set_blocking($listener, false);
+                $this->listener = $listener;
+                $this->port = (int) substr((string) strrchr((string) stream_socket_get_name($listener, false), ':'), 1);
+                return;
+            }
+            $this->error = "cannot listen on 127.0.0.1:{$port}: {$errstr}";
+            usleep(20000);
+        }
+        $this->statusDirty = true;
+        $this->writeStatus();
+        fwrite(STDERR, "fault proxy: {$this->error}\n");
+        exit(1);
+    }
+
+    private function readControl(): void
+    {
+        $raw = @file_get_contents($this->controlFile);
+        if (!is_string($raw) || $raw === $this->controlRaw) {
+            return;
+        }
+        $control = json_decode($raw, true);
+        if (!is_array($control)) {
+            return;
+        }
+        $this->controlRaw = $raw;
+        $mode = (string) ($control['mode'] ?? 'pass');
+        if ($mode === 'refuse' && $this->listener !== null) {
+            fclose($this->listener);
+            $this->listener = null;
+            foreach (array_keys($this->conns) as $id) {
+                $this->close($id, true);
+            }
+        } elseif ($mode !== 'refuse' && $this->listener === null) {
+            $this->listen($this->port);
+        }
+        $drop = (int) ($control['drop'] ?? 0);
+        if ($drop !== $this->dropped) {
+            $this->dropped = $drop;
+            foreach (array_keys($this->conns) as $id) {
+                $this->close($id, (bool) ($control['dropReset'] ?? false));
+            }
+        }
+        if ($mode !== $this->mode) {
+            // Requests still waiting from a delay mode are dropped with their connections, so that
+            // nothing a client gave up on reaches the upstream after the switch.
+            foreach ($this->delayed as $d) {
+                $this->close($d['id'], true);
+            }
+            $this->delayed = [];
+        }
+        $this->mode = $mode;
+        $this->generation = (int) ($control['generation'] ?? 0);
+        $this->statusDirty = true;
+    }
+
+    private function writeStatus(): void
+    {
+        if (!$this->statusDirty) {
+            return;
+        }
+        $this->statusDirty = false;
+        $status = json_encode([
+            'port' => $this->port, 'pid' => getmypid(), 'mode' => $this->mode, 'generation' => $this->generation,
+            'requests' => $this->requests, 'targets' => $this->targets, 'error' => $this->error,
+        ]);
+        $tmp = $this->statusFile . '.tmp';
+        if (@file_put_contents($tmp, $status) !== false) {
+            @rename($tmp, $this->statusFile);
+        }
+    }
+
+    private function poll(): void
+    {
+        $read = [];
+        if ($this->listener !== null) {
+            $read['l'] = $this->listener;
+        }
+        foreach ($this->conns as $id => $conn) {
+            $read["c{$id}"] = $conn['client'];
+            if ($conn['upstream'] !== null) {
+                $read["u{$id}"] = $conn['upstream'];
+            }
+        }
+        $timeout = 0.05;
+        foreach ($this->delayed as $d) {
+            $timeout = min($timeout, max(0.0, $d['due'] - microtime(true)));
+        }
+        if ($read === []) {
+            usleep((int) ($timeout * 1e6));
+            return;
+        }
+        $write = $except = null;
+        $ready = @stream_select($read, $write, $except, 0, (int) ($timeout * 1e6));
+        if (!$ready) {
+            return;
+        }
+        foreach ($read as $name => $stream) {
+            $id = (int) substr((string) $name, 1);
+            if ($name === 'l') {
+                $this->accept();
+            } elseif ($name[0] === 'c' && isset($this->conns[$id])) {
+                $this->readClient($id);
+            } elseif ($name[0] === 'u' && isset($this->conns[$id])) {
+                $this->readUpstream($id);
+            }
+        }
+    }
+
+    private function accept(): void
+    {
+        $client = @stream_socket_accept($this->listener, 0);
+        if ($client === false) {
+            return;
+        }
+        stream_set_blocking($client, true);
+        $this->conns[$this->nextId++] = ['client' => $client, 'upstream' => null, 'in' => ''];
+    }
+
+    private function readClient(int $id): void
+    {
+        $data = @fread($this->conns[$id]['client'], 1 << 20);
+        if ($data === false || $data === '') {
+            $this->close($id, false);
+            return;
+        }
+        $this->conns[$id]['in'] .= $data;
+        while (isset($this->conns[$id]) && ($request = self::takeRequest($this->conns[$id]['in'])) !== null) {
+            $this->handle($id, $request);
+        }
+    }
+
+    private function readUpstream(int $id): void
+    {
+        $data = @fread($this->conns[$id]['upstream'], 1 << 20);
+        if ($data === false || $data === '') {
+            $this->close($id, false);
+            return;
+        }
+        if (@fwrite($this->conns[$id]['client'], $data) === false) {
+            $this->close($id, false);
+        }
+    }
+
+    /** Cuts one complete request off the front of $buffer, or returns null when it is not complete yet. */
+    private static function takeRequest(string &$buffer): ?string
+    {
+        $end = strpos($buffer, "\r\n\r\n");
+        if ($end === false) {
+            return null;
+        }
+        $head = substr($buffer, 0, $end + 4);
+        if (preg_match('/^transfer-encoding:\s*chunked\s*$/im', $head) === 1) {
+            $length = self::chunkedLength($buffer, $end + 4);
+            if ($length === null) {
+                return null;
+            }
+        } else {
+            $body = preg_match('/^content-length:\s*(\d+)\s*$/im', $head, $m) === 1 ? (int) $m[1] : 0;
+            $length = $end + 4 + $body;
+        }
+        if (strlen($buffer) < $length) {
+            return null;
+        }
+        $request = substr($buffer, 0, $length);
+        $buffer = (string) substr($buffer, $length);
+        return $request;
+    }
+
+    /** The length of a request with a chunked body starting at $pos, or null when incomplete. */
+    private static function chunkedLength(string $buffer, int $pos): ?int
+    {
+        while (true) {
+            $lineEnd = strpos($buffer, "\r\n", $pos);
+            if ($lineEnd === false) {
+                return null;
+            }
+            $size = (int) hexdec(trim(explode(';', substr($buffer, $pos, $lineEnd - $pos))[0]));
+            if ($size === 0) {
+                // Last chunk: optional trailer lines, then an empty line.
+                if (substr($buffer, $lineEnd, 4) === "\r\n\r\n") {
+                    return $lineEnd + 4;
+                }
+                $trailerEnd = strpos($buffer, "\r\n\r\n", $lineEnd);
+                return $trailerEnd === false ? null : $trailerEnd + 4;
+            }
+            $pos = $lineEnd + 2 + $size + 2;
+            if (strlen($buffer) < $pos) {
+                return null;
+            }
+        }
+    }
+
+    private function handle(int $id, string $request): void
+    {
+        $this->requests++;
+        $target = preg_match('/^x-amz-target:\s*(\S+)\s*$/im', $request, $m) === 1 ? $m[1] : '-';
+        $this->targets[$target] = ($this->targets[$target] ?? 0) + 1;
+        $this->statusDirty = true;
+
+        $mode = $this->mode;
+        if (str_starts_with($mode, 'delay:')) {
+            $this->delayed[] = ['due' => microtime(true) + ((int) substr($mode, 6)) / 1000, 'id' => $id, 'request' => $request];
+            return;
+        }
+        switch ($mode) {
+            case 'pass':
+                $this->forward($id, $request);
+                return;
+            case 'http500':
+                $this->answer($id, $request, 500, 'Internal Server Error', 'com.amazonaws.dynamodb.v20120810#InternalServerError');
+                return;
+            case 'throttle':
+                $this->answer($id, $request, 400, 'Bad Request', 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException');
+                return;
+            case 'denied':
+                $this->answer($id, $request, 400, 'Bad Request', 'com.amazon.coral.service#AccessDeniedException');
+                return;
+            default: // reset, refuse (a request that slipped in), unknown modes
+                $this->close($id, true);
+        }
+    }
+
+    private function flushDelayed(): void
+    {
+        $now = microtime(true);
+        $keep = [];
+        foreach ($this->delayed as $d) {
+            if ($d['due'] > $now) {
+                $keep[] = $d;
+            } elseif (isset($this->conns[$d['id']])) {
+                $this->forward($d['id'], $d['request']);
+            }
+        }
+        $this->delayed = $keep;
+    }
+
+    private function forward(int $id, string $request): void
+    {
+        if ($this->conns[$id]['upstream'] === null) {
+            $upstream = @stream_socket_client("tcp://{$this->upstreamHost}:{$this->upstreamPort}", $errno, $errstr, 5);
+            if ($upstream === false) {
+                $this->error = "upstream: {$errstr}";
+                $this->close($id, true);
+                return;
+            }
+            $this->conns[$id]['upstream'] = $upstream;
+        }
+        if (@fwrite($this->conns[$id]['upstream'], $request) === false) {
+            $this->close($id, true);
+        }
+    }
+
+    private function answer(int $id, string $request, int $status, string $reason, string $type): void
+    {
+        $close = preg_match('/^connection:\s*close\s*$/im', substr($request, 0, (int) strpos($request, "\r\n\r\n"))) === 1;
+        $body = json_encode(['__type' => $type, 'message' => 'injected'], JSON_UNESCAPED_SLASHES);
+        $response = "HTTP/1.1 {$status} {$reason}\r\n"
+            . "Content-Type: application/x-amz-json-1.0\r\n"
+            . 'Content-Length: ' . strlen($body) . "\r\n"
+            . 'x-amzn-RequestId: FAULTPROXY' . strtoupper(bin2hex(random_bytes(8))) . "\r\n"
+            . 'x-amz-crc32: ' . sprintf('%u', crc32($body)) . "\r\n"
+            . ($close ? "Connection: close\r\n" : '')
+            . "\r\n" . $body;
+        if (@fwrite($this->conns[$id]['client'], $response) === false || $close) {
+            $this->close($id, false);
+        }
+    }
+
+    /** Closes a client connection (with a TCP RST when $reset and ext-sockets allow) and its upstream. */
+    private function close(int $id, bool $reset): void
+    {
+        $conn = $this->conns[$id] ?? null;
+        if ($conn === null) {
+            return;
+        }
+        unset($this->conns[$id]);
+        if ($conn['upstream'] !== null) {
+            @fclose($conn['upstream']);
+        }
+        if ($reset && function_exists('socket_import_stream')) {
+            $socket = @socket_import_stream($conn['client']);
+            if ($socket !== false && $socket !== null
+                && @socket_set_option($socket, SOL_SOCKET, SO_LINGER, ['l_onoff' => 1, 'l_linger' => 0])) {
+                socket_close($socket); // closes the stream too
+                return;
+            }
+        }
+        @fclose($conn['client']);
+    }
+}

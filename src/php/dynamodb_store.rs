@@ -1,0 +1,137 @@
+//! `LambdaCache\Native\DynamoDbStore`: the DynamoDB store for the PSR layer.
+
+use super::errors::{IntoPhp, NResult};
+use super::memo::Memo;
+use super::ops;
+use crate::classes::ClassPolicy;
+use crate::clock;
+use crate::error::{Error, Result};
+use crate::runtime;
+use crate::store::dynamodb::config::DynamoConfig;
+use crate::store::dynamodb::DynamoStore as Core;
+use crate::store::Store;
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendHashTable, Zval};
+use std::cell::RefCell;
+
+#[php_class]
+#[php(name = "LambdaCache\\Native\\DynamoDbStore")]
+pub struct DynamoDbStore {
+    store: Core,
+    policy: ClassPolicy,
+    memo: RefCell<Memo>,
+}
+
+#[php_impl]
+impl DynamoDbStore {
+    /// `$options`: the keys of `DynamoConfig` in camelCase (README, "Configuration").
+    pub fn __construct(options: &ZendHashTable, allowed_classes: &Zval) -> NResult<Self> {
+        Ok(DynamoDbStore {
+            policy: ops::class_policy(allowed_classes).php()?,
+            store: Core::open(config(options).php()?, clock::system()).php()?,
+            memo: RefCell::default(),
+        })
+    }
+
+    pub fn get(&self, key: &Zval, miss: &Zval) -> NResult<Zval> {
+        ops::get(
+            &self.store,
+            &self.policy,
+            &mut self.memo.borrow_mut(),
+            key,
+            miss,
+        )
+        .php()
+    }
+
+    pub fn get_many(&self, keys: &ZendHashTable) -> NResult<ZBox<ZendHashTable>> {
+        ops::get_many(&self.store, &self.policy, &mut self.memo.borrow_mut(), keys).php()
+    }
+
+    pub fn set(&self, key: &Zval, value: &Zval, expires_at_ms: i64) -> NResult<()> {
+        ops::set(&self.store, &self.policy, key, value, expires_at_ms).php()
+    }
+
+    pub fn set_many(
+        &self,
+        keys: &ZendHashTable,
+        values: &ZendHashTable,
+        expiries: &ZendHashTable,
+    ) -> NResult<ZBox<ZendHashTable>> {
+        ops::set_many(&self.store, &self.policy, keys, values, expiries).php()
+    }
+
+    pub fn delete_many(&self, keys: &ZendHashTable) -> NResult<()> {
+        ops::delete_many(&self.store, keys).php()
+    }
+
+    pub fn clear(&self) -> NResult<()> {
+        self.store.clear().php()
+    }
+
+    pub fn prune(&self) -> NResult<i64> {
+        self.store.prune().map(|n| n as i64).php()
+    }
+
+    pub fn create_table(&self) -> NResult<String> {
+        self.store.create_table().php()
+    }
+
+    pub fn stats(&self) -> NResult<ZBox<ZendHashTable>> {
+        let (runtimes, clients) = runtime::created();
+        let mut out = ZendHashTable::new();
+        for (k, v) in [("runtimes_created", runtimes), ("clients_created", clients)] {
+            let _ = out.insert(k, v as i64);
+        }
+        Ok(out)
+    }
+}
+
+fn config(options: &ZendHashTable) -> Result<DynamoConfig> {
+    let mut c = DynamoConfig::default();
+    let mut it = ext_php_rs::types::array::Iter::new(options);
+    while let Some((k, v)) = it.next_zval() {
+        let name = k.str().unwrap_or_default().to_string();
+        if v.is_null() {
+            continue;
+        }
+        let text = || {
+            v.str()
+                .map(str::to_string)
+                .ok_or_else(|| Error::InvalidConfig(format!("{name} must be a string")))
+        };
+        let int = || {
+            v.long()
+                .filter(|n| *n >= 0)
+                .map(|n| n as u64)
+                .ok_or_else(|| {
+                    Error::InvalidConfig(format!("{name} must be a non-negative integer"))
+                })
+        };
+        match name.as_str() {
+            "table" => c.table = Some(text()?),
+            "namespace" => c.namespace = text()?,
+            "region" => c.region = Some(text()?),
+            "endpoint" => c.endpoint = Some(text()?),
+            "accessKeyId" => c.access_key_id = Some(text()?),
+            "secretAccessKey" => c.secret_access_key = Some(text()?),
+            "sessionToken" => c.session_token = Some(text()?),
+            "keyAttribute" => c.key_attribute = text()?,
+            "ttlAttribute" => c.ttl_attribute = text()?,
+            "valueAttribute" => c.value_attribute = text()?,
+            "consistentRead" => {
+                c.consistent_read = v
+                    .bool()
+                    .ok_or_else(|| Error::InvalidConfig("consistentRead must be a bool".into()))?
+            }
+            "connectTimeoutMs" => c.connect_timeout_ms = int()?,
+            "attemptTimeoutMs" => c.attempt_timeout_ms = int()?,
+            "operationTimeoutMs" => c.operation_timeout_ms = int()?,
+            "maxAttempts" => c.max_attempts = int()?.min(u64::from(u32::MAX)) as u32,
+            "compressThreshold" => c.compress_threshold = int()? as usize,
+            other => return Err(Error::InvalidConfig(format!("unknown option \"{other}\""))),
+        }
+    }
+    Ok(c)
+}

@@ -1,0 +1,212 @@
+//! Configuration of the DynamoDB store and the SDK client it runs on: one client per process
+//! and configuration, created lazily and rebuilt after a fork (its connections belong to the
+//! runtime they were opened on).
+
+use crate::error::{Error, Result};
+use crate::runtime;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::Client;
+use once_cell::sync::Lazy;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Everything the DynamoDB store is configured with. `None` means "from the environment".
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DynamoConfig {
+    pub table: Option<String>,
+    pub namespace: String,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+    pub key_attribute: String,
+    pub ttl_attribute: String,
+    pub value_attribute: String,
+    pub consistent_read: bool,
+    pub connect_timeout_ms: u64,
+    pub attempt_timeout_ms: u64,
+    pub operation_timeout_ms: u64,
+    pub max_attempts: u32,
+    /// Payloads of at least this many bytes are compressed (0 = never).
+    pub compress_threshold: usize,
+}
+
+impl Default for DynamoConfig {
+    fn default() -> Self {
+        DynamoConfig {
+            table: None,
+            namespace: String::new(),
+            region: None,
+            endpoint: None,
+            access_key_id: None,
+            secret_access_key: None,
+            session_token: None,
+            key_attribute: "id".into(),
+            ttl_attribute: "ttl".into(),
+            value_attribute: "value".into(),
+            consistent_read: false,
+            connect_timeout_ms: 1000,
+            attempt_timeout_ms: 1000,
+            operation_timeout_ms: 3000,
+            max_attempts: 3,
+            compress_threshold: 1024,
+        }
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The settings once the environment has filled the gaps, checked.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Resolved {
+    pub table: String,
+    pub region: String,
+    pub endpoint: Option<String>,
+    pub credentials: (String, String, Option<String>),
+}
+
+impl DynamoConfig {
+    pub fn resolve(&self) -> Result<Resolved> {
+        let table = self
+            .table
+            .clone()
+            .or_else(|| env("DYNAMO_DB_TABLE"))
+            .ok_or_else(|| {
+                Error::InvalidConfig("no table: pass one or set DYNAMO_DB_TABLE".into())
+            })?;
+        if table.len() < 3
+            || table.len() > 255
+            || !table
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(&c))
+        {
+            return Err(Error::InvalidConfig(format!(
+                "\"{table}\" is not a DynamoDB table name (3-255 of A-Za-z0-9_.-)"
+            )));
+        }
+        for (what, name) in [
+            ("key", &self.key_attribute),
+            ("ttl", &self.ttl_attribute),
+            ("value", &self.value_attribute),
+        ] {
+            if name.is_empty() || name.len() > 255 {
+                return Err(Error::InvalidConfig(format!(
+                    "the {what} attribute name must be 1-255 bytes"
+                )));
+            }
+        }
+        if self.key_attribute == self.ttl_attribute
+            || self.key_attribute == self.value_attribute
+            || self.ttl_attribute == self.value_attribute
+        {
+            return Err(Error::InvalidConfig(
+                "the key, ttl and value attributes need three different names".into(),
+            ));
+        }
+        if self.operation_timeout_ms == 0
+            || self.attempt_timeout_ms == 0
+            || self.connect_timeout_ms == 0
+            || self.max_attempts == 0
+        {
+            return Err(Error::InvalidConfig(
+                "timeouts and maxAttempts must be positive".into(),
+            ));
+        }
+        let region = self
+            .region
+            .clone()
+            .or_else(|| env("AWS_REGION"))
+            .or_else(|| env("AWS_DEFAULT_REGION"))
+            .ok_or_else(|| Error::InvalidConfig("no region: pass one or set AWS_REGION".into()))?;
+        let endpoint = self
+            .endpoint
+            .clone()
+            .or_else(|| env("AWS_ENDPOINT_URL_DYNAMODB"))
+            .or_else(|| env("AWS_ENDPOINT_URL"));
+        if let Some(e) = &endpoint {
+            if !(e.starts_with("http://") || e.starts_with("https://")) {
+                return Err(Error::InvalidConfig(format!(
+                    "endpoint \"{e}\" must start with http:// or https://"
+                )));
+            }
+        }
+        let (key, secret, token) = match (&self.access_key_id, &self.secret_access_key) {
+            (Some(k), Some(s)) => (k.clone(), s.clone(), self.session_token.clone()),
+            (None, None) => match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+                (Some(k), Some(s)) => (k, s, env("AWS_SESSION_TOKEN")),
+                _ => {
+                    return Err(Error::InvalidConfig(
+                        "no credentials: pass accessKeyId and secretAccessKey or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (Lambda sets them)".into(),
+                    ))
+                }
+            },
+            _ => return Err(Error::InvalidConfig("accessKeyId and secretAccessKey go together".into())),
+        };
+        Ok(Resolved {
+            table,
+            region,
+            endpoint,
+            credentials: (key, secret, token),
+        })
+    }
+
+    fn timeouts(&self) -> (u64, u64, u64, u32) {
+        (
+            self.connect_timeout_ms,
+            self.attempt_timeout_ms,
+            self.operation_timeout_ms,
+            self.max_attempts,
+        )
+    }
+}
+
+type ClientKey = (Resolved, (u64, u64, u64, u32));
+
+static CLIENTS: Lazy<Mutex<HashMap<ClientKey, (u32, Client)>>> = Lazy::new(Default::default);
+
+/// The client for this configuration in this process, built on first use. Region and
+/// credentials are given to the SDK directly, so it never probes instance metadata.
+pub fn client(config: &DynamoConfig, resolved: &Resolved) -> Client {
+    let pid = std::process::id();
+    let key = (resolved.clone(), config.timeouts());
+    let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((owner, c)) = clients.get(&key) {
+        if *owner == pid {
+            return c.clone();
+        }
+    }
+    let (k, s, t) = &resolved.credentials;
+    let mut b = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(resolved.region.clone()))
+        .credentials_provider(Credentials::new(k, s, t.clone(), None, "lambda-cache"))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+                .operation_attempt_timeout(Duration::from_millis(config.attempt_timeout_ms))
+                .operation_timeout(Duration::from_millis(config.operation_timeout_ms))
+                .build(),
+        )
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(config.max_attempts)
+                .with_initial_backoff(Duration::from_millis(10))
+                .with_max_backoff(Duration::from_millis(200)),
+        );
+    if let Some(e) = &resolved.endpoint {
+        b = b.endpoint_url(e);
+    }
+    let c = Client::from_conf(b.build());
+    runtime::count_client();
+    if let Some((_, old)) = clients.insert(key, (pid, c.clone())) {
+        // A client inherited through fork() holds connections of the parent's runtime.
+        std::mem::forget(old);
+    }
+    c
+}
