@@ -68,6 +68,18 @@ pub fn size(config: &DynamoConfig, id: &str, entry_len: usize) -> usize {
         + 21
 }
 
+/// The id and entry of an item read back, unless it is unreadable or expired: by its entry's
+/// own expiry, or by the ttl attribute DynamoDB goes by (it deletes expired items days late,
+/// and emulators never do).
+pub fn live<'a>(
+    config: &DynamoConfig,
+    item: &'a Item,
+    now_ms: u64,
+) -> Option<(&'a str, Entry<'a>)> {
+    let (id, entry) = parse(config, item).ok()?;
+    (!entry.is_expired(now_ms) && !ttl_passed(config, item, now_ms)).then_some((id, entry))
+}
+
 /// Whether the item's ttl attribute (epoch seconds) has passed at `now_ms`.
 pub fn ttl_passed(config: &DynamoConfig, item: &Item, now_ms: u64) -> bool {
     match item.get(&config.ttl_attribute) {
@@ -88,5 +100,101 @@ pub fn parse<'a>(config: &DynamoConfig, item: &'a Item) -> Result<(&'a str, Entr
             "item {id} has no binary {} attribute",
             config.value_attribute
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::{self, Encoding};
+
+    const NOW: u64 = 1_700_000_000_500;
+
+    #[test]
+    fn expiry_by_entry_or_ttl_attribute() {
+        let c = DynamoConfig::default();
+        let e = entry::encode(Encoding::Raw, NOW + 1000, b"v");
+        let fresh = item(&c, "ns|0:k".into(), &e, NOW + 1000);
+        assert_eq!(
+            live(&c, &fresh, NOW).map(|(id, e)| (id, e.payload)),
+            Some(("ns|0:k", &b"v"[..]))
+        );
+        assert!(
+            live(&c, &fresh, NOW + 1000).is_none(),
+            "expired by its entry"
+        );
+        // Someone else's item: no expiry in the entry, a ttl in the past.
+        let mut stale = item(
+            &c,
+            "ns|0:k".into(),
+            &entry::encode(Encoding::Raw, 0, b"v"),
+            0,
+        );
+        assert!(live(&c, &stale, NOW).is_some());
+        stale.insert(
+            "ttl".into(),
+            AttributeValue::N(((NOW / 1000) - 1).to_string()),
+        );
+        assert!(
+            live(&c, &stale, NOW).is_none(),
+            "expired by its ttl attribute"
+        );
+        // The ttl attribute is whole seconds, rounded up from the entry's expiry.
+        assert_eq!(
+            fresh.get("ttl"),
+            Some(&AttributeValue::N(
+                ((NOW + 1000).div_ceil(1000)).to_string()
+            ))
+        );
+    }
+
+    #[test]
+    fn unreadable_items_are_misses() {
+        let c = DynamoConfig::default();
+        let mut no_value = key_of(&c, "x".into());
+        assert!(live(&c, &no_value, NOW).is_none());
+        no_value.insert("value".into(), AttributeValue::S("text".into()));
+        assert!(live(&c, &no_value, NOW).is_none());
+        no_value.insert(
+            "value".into(),
+            AttributeValue::B(Blob::new(b"garbage".to_vec())),
+        );
+        assert!(live(&c, &no_value, NOW).is_none());
+    }
+
+    #[test]
+    fn ids_are_utf8_distinct_and_bounded() {
+        let long_a = id("ns", 3, &b"a".repeat(5000));
+        let long_b = id("ns", 3, &[b"a".repeat(4999), b"b".to_vec()].concat());
+        assert_ne!(long_a, long_b);
+        assert!(long_a.len() < 100 && long_a.starts_with("ns|3#"));
+        assert_eq!(id("ns", 0, b"k"), "ns|0:k");
+        assert_ne!(
+            id("ns", 0, b"k"),
+            id("ns", 1, b"k"),
+            "a new namespace version is a new key space"
+        );
+        let binary = id("ns", 0, &[0xff, 0xfe]);
+        assert!(binary.starts_with("ns|0#"), "{binary}");
+        assert_eq!(version_id("ns"), "ns!ns");
+    }
+
+    #[test]
+    fn custom_attribute_names() {
+        let c = DynamoConfig {
+            key_attribute: "pk".into(),
+            value_attribute: "v".into(),
+            ttl_attribute: "exp".into(),
+            ..Default::default()
+        };
+        let it = item(
+            &c,
+            "id".into(),
+            &entry::encode(Encoding::Raw, NOW, b"x"),
+            NOW,
+        );
+        assert!(it.contains_key("pk") && it.contains_key("v") && it.contains_key("exp"));
+        assert!(live(&c, &it, NOW - 1).is_some());
+        assert_eq!(size(&c, "id", 13), 2 + 2 + 1 + 13 + 3 + 21);
     }
 }

@@ -322,14 +322,10 @@ impl Store for DynamoStore {
         let now = self.clock.now_ms();
         let mut buf = Vec::new();
         for it in &items {
-            let Ok((id, entry)) = item::parse(&self.config, it) else {
+            let Some((id, entry)) = item::live(&self.config, it, now) else {
                 continue;
             };
             let Some(&u) = index.get(id) else { continue };
-            // Expired by the entry's own expiry, or by the ttl attribute DynamoDB goes by.
-            if entry.is_expired(now) || item::ttl_passed(&self.config, it, now) {
-                continue;
-            }
             let plain = match entry.plain(&mut buf) {
                 Ok(p) => p,
                 Err(_) => continue,
