@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use heed::types::Bytes;
-use heed::{Database, Env, EnvFlags, EnvOpenOptions};
+use heed::{Database, Env, EnvFlags, EnvOpenOptions, WithoutTls};
 use once_cell::sync::Lazy;
 use std::collections::HashMap;
 use std::fs;
@@ -15,11 +15,10 @@ use std::sync::{Arc, Mutex};
 /// An open environment and its databases: `entries` (storage key -> record, see `tmp_lru`)
 /// and `stamps` (storage key -> id of the write that last re-stamped it after a use).
 pub struct Shared {
-    pub env: Env,
+    pub env: Env<WithoutTls>,
     pub db: Database<Bytes, Bytes>,
     pub stamps: Database<Bytes, Bytes>,
     pub map_bytes: u64,
-    pub pid: u32,
 }
 
 static ENVS: Lazy<Mutex<HashMap<PathBuf, Arc<Shared>>>> = Lazy::new(Default::default);
@@ -35,16 +34,12 @@ pub fn open(dir: &Path, max_bytes: u64) -> Result<Arc<Shared>> {
             "maxBytes must be at least {MIN_BYTES}, got {max_bytes}"
         )));
     }
-    let pid = std::process::id();
     let mut envs = ENVS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(s) = envs.get(dir) {
-        if s.pid == pid {
-            return Ok(s.clone());
-        }
-        return Err(Error::Storage(format!(
-            "{} was opened before a fork; using it in the child process is not supported yet",
-            dir.display()
-        )));
+        // Also after a fork: a child keeps the environment its parent opened (the map is
+        // MAP_SHARED, the locks live in the shared lock file). Read transactions do not cache
+        // a reader slot per thread (NO_TLS), so parent and child never share one.
+        return Ok(s.clone());
     }
     make_dir(dir)?;
     let shared = Arc::new(match open_env(dir, max_bytes) {
@@ -92,7 +87,9 @@ fn make_dir(dir: &Path) -> Result<()> {
 
 fn open_env(dir: &Path, max_bytes: u64) -> Result<Shared> {
     let map_bytes = max_bytes / PAGE * PAGE;
-    let mut opts = EnvOpenOptions::new();
+    // Without thread-local reader slots: a read transaction takes a free slot of the lock file
+    // each time (no measurable cost here), which keeps a forked child off its parent's slot.
+    let mut opts = EnvOpenOptions::new().read_txn_without_tls();
     opts.map_size(map_bytes as usize)
         .max_readers(510)
         .max_dbs(2);
@@ -119,7 +116,6 @@ fn open_env(dir: &Path, max_bytes: u64) -> Result<Shared> {
         db,
         stamps,
         map_bytes,
-        pid: std::process::id(),
     })
 }
 
