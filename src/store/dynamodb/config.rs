@@ -1,16 +1,14 @@
-//! Configuration of the DynamoDB store and the SDK client it runs on: one client per process
-//! and configuration, created lazily and rebuilt after a fork (its connections belong to the
+//! Configuration of the DynamoDB store and the client it runs on: one client per process and
+//! configuration, created lazily and rebuilt after a fork (its connections belong to the
 //! runtime they were opened on).
 
+use super::http::DynamoHttp;
+use super::sigv4::Signer;
 use crate::error::{Error, Result};
 use crate::runtime;
-use aws_sdk_dynamodb::config::retry::RetryConfig;
-use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_dynamodb::Client;
 use once_cell::sync::Lazy;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Everything the DynamoDB store is configured with. `None` means "from the environment".
@@ -167,46 +165,44 @@ impl DynamoConfig {
 }
 
 type ClientKey = (Resolved, (u64, u64, u64, u32));
+/// The client of a configuration, and the process that built it.
+type Clients = HashMap<ClientKey, (u32, Arc<DynamoHttp>)>;
 
-static CLIENTS: Lazy<Mutex<HashMap<ClientKey, (u32, Client)>>> = Lazy::new(Default::default);
+static CLIENTS: Lazy<Mutex<Clients>> = Lazy::new(Default::default);
 
 /// The client for this configuration in this process, built on first use. Region and
-/// credentials are given to the SDK directly, so it never probes instance metadata.
-pub fn client(config: &DynamoConfig, resolved: &Resolved) -> Client {
+/// credentials come from the configuration or the environment, never from instance metadata.
+pub fn client(config: &DynamoConfig, resolved: &Resolved) -> Result<Arc<DynamoHttp>> {
     let pid = std::process::id();
     let key = (resolved.clone(), config.timeouts());
     let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((owner, c)) = clients.get(&key) {
         if *owner == pid {
-            return c.clone();
+            return Ok(c.clone());
         }
     }
-    let (k, s, t) = &resolved.credentials;
-    let mut b = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(resolved.region.clone()))
-        .credentials_provider(Credentials::new(k, s, t.clone(), None, "lambda-cache"))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
-                .operation_attempt_timeout(Duration::from_millis(config.attempt_timeout_ms))
-                .operation_timeout(Duration::from_millis(config.operation_timeout_ms))
-                .build(),
+    let (k, s, t) = resolved.credentials.clone();
+    let signer = Signer::new(k, s, t, resolved.region.clone(), "dynamodb");
+    let endpoint = resolved
+        .endpoint
+        .clone()
+        .unwrap_or_else(|| format!("https://dynamodb.{}.amazonaws.com", resolved.region));
+    // The connector's timers and pooled connections belong to this process's runtime.
+    let _guard = runtime::get()?.enter();
+    let c = Arc::new(
+        DynamoHttp::new(
+            &endpoint,
+            signer,
+            Duration::from_millis(config.connect_timeout_ms),
+            Duration::from_millis(config.attempt_timeout_ms),
+            config.max_attempts,
         )
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(config.max_attempts)
-                .with_initial_backoff(Duration::from_millis(10))
-                .with_max_backoff(Duration::from_millis(200)),
-        );
-    if let Some(e) = &resolved.endpoint {
-        b = b.endpoint_url(e);
-    }
-    let c = Client::from_conf(b.build());
+        .map_err(Error::InvalidConfig)?,
+    );
     runtime::count_client();
     if let Some((_, old)) = clients.insert(key, (pid, c.clone())) {
         // A client inherited through fork() holds connections of the parent's runtime.
         std::mem::forget(old);
     }
-    c
+    Ok(c)
 }

@@ -7,22 +7,22 @@
 pub mod batch;
 pub mod config;
 mod errors;
+pub mod http;
 pub mod item;
+pub mod sigv4;
 
 use self::batch::{Backoff, GET_CHUNK, WRITE_CHUNK};
 use self::config::{DynamoConfig, Resolved};
-use self::errors::sdk_error;
+use self::errors::call_error;
+use self::http::{CallError, DynamoHttp};
 use self::item::Item;
 use super::Store;
 use crate::clock::Clock;
 use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::{key, runtime};
-use aws_sdk_dynamodb::types::{
-    AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest,
-};
-use aws_sdk_dynamodb::Client;
 use once_cell::sync::Lazy;
+use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -63,21 +63,37 @@ impl DynamoStore {
         &self.resolved.table
     }
 
-    /// Runs `f` on the process's runtime within the operation timeout.
-    fn run<T, F: Future<Output = Result<T>>>(&self, what: &str, f: F) -> Result<T> {
-        let limit = Duration::from_millis(self.config.operation_timeout_ms);
+    /// Runs `f` with this process's client on its runtime, within `limit`.
+    fn run<'a, T, F, Fut>(&'a self, what: &str, limit: Duration, f: F) -> Result<T>
+    where
+        F: FnOnce(Arc<DynamoHttp>) -> Fut,
+        Fut: Future<Output = Result<T>> + 'a,
+    {
+        let client = config::client(&self.config, &self.resolved)?;
         runtime::block_on(async {
-            match tokio::time::timeout(limit, f).await {
+            match tokio::time::timeout(limit, f(client)).await {
                 Ok(r) => r,
                 Err(_) => Err(Error::Storage(format!(
-                    "{what} on table {} timed out after {limit:?}",
-                    self.table()
+                    "DynamoDB {what} on {}: no answer within {} ms",
+                    self.table(),
+                    limit.as_millis()
                 ))),
             }
         })?
     }
 
-    async fn namespace_version(&self, client: &Client) -> Result<u64> {
+    fn limit(&self) -> Duration {
+        Duration::from_millis(self.config.operation_timeout_ms)
+    }
+
+    async fn call(&self, client: &DynamoHttp, op: &str, body: Value) -> Result<Value> {
+        client
+            .call(op, &body)
+            .await
+            .map_err(|e| call_error(op, self.table(), e))
+    }
+
+    async fn namespace_version(&self, client: &DynamoHttp) -> Result<u64> {
         if let Some(&(v, at)) = VERSIONS
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -87,27 +103,19 @@ impl DynamoStore {
                 return Ok(v);
             }
         }
-        let out = client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(item::key_of(
-                &self.config,
-                item::version_id(&self.config.namespace),
-            )))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetItem", self.table(), e))?;
-        let v = match out
-            .item
-            .as_ref()
-            .and_then(|i| i.get(item::VERSION_ATTRIBUTE))
-        {
-            Some(AttributeValue::N(n)) => n
-                .parse()
-                .map_err(|_| Error::Corrupt(format!("namespace version {n}")))?,
-            _ => 0,
-        };
+        let key = item::key_of(&self.config, &item::version_id(&self.config.namespace));
+        let out = self
+            .call(
+                client,
+                "GetItem",
+                json!({ "TableName": self.table(), "Key": key, "ConsistentRead": true }),
+            )
+            .await?;
+        let v = out
+            .get("Item")
+            .and_then(Value::as_object)
+            .and_then(|i| item::number(i, item::VERSION_ATTRIBUTE))
+            .unwrap_or(0);
         self.set_version(v);
         Ok(v)
     }
@@ -117,78 +125,61 @@ impl DynamoStore {
         versions.insert(self.version_key.clone(), (v, Instant::now()));
     }
 
-    async fn fetch(&self, client: &Client, ids: Vec<String>) -> Result<Vec<Item>> {
+    async fn fetch(&self, client: &DynamoHttp, ids: Vec<String>) -> Result<Vec<Item>> {
+        let consistent = self.config.consistent_read;
         if ids.len() == 1 {
-            let out = client
-                .get_item()
-                .table_name(self.table())
-                .set_key(Some(item::key_of(
-                    &self.config,
-                    ids.into_iter().next().unwrap_or_default(),
-                )))
-                .consistent_read(self.config.consistent_read)
-                .send()
-                .await
-                .map_err(|e| sdk_error("GetItem", self.table(), e))?;
-            return Ok(out.item.into_iter().collect());
+            let key = item::key_of(&self.config, &ids[0]);
+            let out = self
+                .call(
+                    client,
+                    "GetItem",
+                    json!({ "TableName": self.table(), "Key": key, "ConsistentRead": consistent }),
+                )
+                .await?;
+            return Ok(out
+                .get("Item")
+                .and_then(Value::as_object)
+                .cloned()
+                .into_iter()
+                .collect());
         }
-        batch::run(
-            ids,
-            GET_CHUNK,
-            Backoff::default(),
-            |chunk: Vec<String>| async move {
-                let keys = chunk
-                    .into_iter()
-                    .map(|id| item::key_of(&self.config, id))
-                    .collect();
-                let request = KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(self.config.consistent_read)
-                    .build()
-                    .map_err(|e| Error::Storage(e.to_string()))?;
-                let out = client
-                    .batch_get_item()
-                    .request_items(self.table(), request)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("BatchGetItem", self.table(), e))?;
-                let items = out
-                    .responses
-                    .and_then(|mut r| r.remove(self.table()))
-                    .unwrap_or_default();
-                let left = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(self.table()))
-                    .map(|k| k.keys)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|mut k| match k.remove(&self.config.key_attribute) {
-                        Some(AttributeValue::S(id)) => Some(id),
-                        _ => None,
-                    })
-                    .collect();
-                Ok((items, left))
-            },
-        )
+        batch::run(ids, GET_CHUNK, Backoff::default(), |chunk: Vec<String>| async move {
+            let keys: Vec<Item> = chunk.iter().map(|id| item::key_of(&self.config, id)).collect();
+            let body = json!({ "RequestItems": { self.table(): { "Keys": keys, "ConsistentRead": consistent } } });
+            let mut out = self.call(client, "BatchGetItem", body).await?;
+            let items = match out.pointer_mut(&format!("/Responses/{}", self.table())).map(Value::take) {
+                Some(Value::Array(a)) => a.into_iter().filter_map(|v| match v {
+                    Value::Object(m) => Some(m),
+                    _ => None,
+                }).collect(),
+                _ => Vec::new(),
+            };
+            let left = match out.pointer(&format!("/UnprocessedKeys/{}/Keys", self.table())) {
+                Some(Value::Array(keys)) => keys.iter().filter_map(|k| k.as_object().and_then(|k| item::id_of(&self.config, k)).map(str::to_string)).collect(),
+                _ => Vec::new(),
+            };
+            Ok((items, left))
+        })
         .await
     }
 
-    async fn write(&self, client: &Client, requests: Vec<WriteRequest>) -> Result<()> {
+    async fn write(&self, client: &DynamoHttp, requests: Vec<Value>) -> Result<()> {
         batch::run(
             requests,
             WRITE_CHUNK,
             Backoff::default(),
-            |chunk: Vec<WriteRequest>| async move {
-                let out = client
-                    .batch_write_item()
-                    .request_items(self.table(), chunk)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("BatchWriteItem", self.table(), e))?;
-                let left = out
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(self.table()))
-                    .unwrap_or_default();
+            |chunk: Vec<Value>| async move {
+                let out = self
+                    .call(
+                        client,
+                        "BatchWriteItem",
+                        json!({ "RequestItems": { self.table(): chunk } }),
+                    )
+                    .await?;
+                let left = match out.pointer(&format!("/UnprocessedItems/{}", self.table())) {
+                    Some(Value::Array(a)) => a.clone(),
+                    _ => Vec::new(),
+                };
                 Ok((Vec::<()>::new(), left))
             },
         )
@@ -196,86 +187,39 @@ impl DynamoStore {
         .map(drop)
     }
 
-    /// Creates the table (string partition key, on-demand capacity) unless it exists, and
-    /// enables TTL on the ttl attribute. Answers what it did; a TTL the endpoint does not
-    /// support (local emulators) is said, not an error.
+    /// Creates the table (string partition key, on-demand capacity) unless it exists, waits
+    /// until it is active, and enables TTL on the ttl attribute. Answers what it did; a TTL the
+    /// endpoint does not support (local emulators) is said, not an error.
     pub fn create_table(&self) -> Result<String> {
-        use aws_sdk_dynamodb::types::*;
-        let client = config::client(&self.config, &self.resolved);
         let k = &self.config.key_attribute;
-        let limit = CREATE_WAIT + Duration::from_millis(self.config.operation_timeout_ms);
-        let work = async {
-            let created = client
-                .create_table()
-                .table_name(self.table())
-                .key_schema(
-                    KeySchemaElement::builder()
-                        .attribute_name(k)
-                        .key_type(KeyType::Hash)
-                        .build()
-                        .map_err(|e| Error::Storage(e.to_string()))?,
-                )
-                .attribute_definitions(
-                    AttributeDefinition::builder()
-                        .attribute_name(k)
-                        .attribute_type(ScalarAttributeType::S)
-                        .build()
-                        .map_err(|e| Error::Storage(e.to_string()))?,
-                )
-                .billing_mode(BillingMode::PayPerRequest)
-                .send()
-                .await;
-            let mut note = match created {
-                Ok(_) => format!("created table {}", self.table()),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_resource_in_use_exception()) =>
-                {
-                    format!("table {} exists", self.table())
-                }
-                Err(e) => return Err(sdk_error("CreateTable", self.table(), e)),
+        self.run("CreateTable", CREATE_WAIT + self.limit(), |client| async move {
+            let table = self.table();
+            let create = json!({
+                "TableName": table,
+                "KeySchema": [{ "AttributeName": k, "KeyType": "HASH" }],
+                "AttributeDefinitions": [{ "AttributeName": k, "AttributeType": "S" }],
+                "BillingMode": "PAY_PER_REQUEST",
+            });
+            let mut note = match client.call("CreateTable", &create).await {
+                Ok(_) => format!("created table {table}"),
+                Err(CallError::Api { code, .. }) if code == "ResourceInUseException" => format!("table {table} exists"),
+                Err(e) => return Err(call_error("CreateTable", table, e)),
             };
             // A new table takes seconds to become usable on DynamoDB.
             loop {
-                let d = client
-                    .describe_table()
-                    .table_name(self.table())
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("DescribeTable", self.table(), e))?;
-                if d.table.and_then(|t| t.table_status) == Some(TableStatus::Active) {
+                let d = self.call(&client, "DescribeTable", json!({ "TableName": table })).await?;
+                if d.pointer("/Table/TableStatus").and_then(Value::as_str) == Some("ACTIVE") {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
-            let spec = TimeToLiveSpecification::builder()
-                .enabled(true)
-                .attribute_name(&self.config.ttl_attribute)
-                .build()
-                .map_err(|e| Error::Storage(e.to_string()))?;
-            match client
-                .update_time_to_live()
-                .table_name(self.table())
-                .time_to_live_specification(spec)
-                .send()
-                .await
-            {
+            let ttl = json!({ "TableName": table, "TimeToLiveSpecification": { "Enabled": true, "AttributeName": self.config.ttl_attribute } });
+            match self.call(&client, "UpdateTimeToLive", ttl).await {
                 Ok(_) => note.push_str(&format!("; TTL on {}", self.config.ttl_attribute)),
-                Err(e) => {
-                    let why = match sdk_error("UpdateTimeToLive", self.table(), e) {
-                        Error::Storage(m) => m,
-                        other => other.to_string(),
-                    };
-                    note.push_str(&format!("; TTL not enabled ({why})"));
-                }
+                Err(Error::Storage(m)) => note.push_str(&format!("; TTL not enabled ({m})")),
+                Err(e) => return Err(e),
             }
             Ok(note)
-        };
-        runtime::block_on(async { tokio::time::timeout(limit, work).await })?.unwrap_or_else(|_| {
-            Err(Error::Storage(format!(
-                "table {} did not become active within {limit:?}",
-                self.table()
-            )))
         })
     }
 }
@@ -305,30 +249,30 @@ impl Store for DynamoStore {
     ) -> Result<()> {
         keys.iter().try_for_each(|k| key::validate_key(k))?;
         let (unique, at) = distinct(keys);
-        let client = config::client(&self.config, &self.resolved);
-        let (items, version) = self.run("read", async {
+        let ns = &self.config.namespace;
+        let wanted = &unique;
+        let (items, version) = self.run("read", self.limit(), |client| async move {
             let v = self.namespace_version(&client).await?;
-            let ids = unique
-                .iter()
-                .map(|k| item::id(&self.config.namespace, v, k))
-                .collect();
+            let ids = wanted.iter().map(|k| item::id(ns, v, k)).collect();
             Ok((self.fetch(&client, ids).await?, v))
         })?;
         let index: HashMap<String, usize> = unique
             .iter()
             .enumerate()
-            .map(|(u, k)| (item::id(&self.config.namespace, version, k), u))
+            .map(|(u, k)| (item::id(ns, version, k), u))
             .collect();
         let now = self.clock.now_ms();
         let mut buf = Vec::new();
         for it in &items {
-            let Some((id, entry)) = item::live(&self.config, it, now) else {
+            let Some((id, bytes)) = item::live(&self.config, it, now) else {
                 continue;
             };
             let Some(&u) = index.get(id) else { continue };
-            let plain = match entry.plain(&mut buf) {
-                Ok(p) => p,
-                Err(_) => continue,
+            let Ok(entry) = Entry::decode(&bytes) else {
+                continue;
+            };
+            let Ok(plain) = entry.plain(&mut buf) else {
+                continue;
             };
             for &i in &at[u] {
                 // A value that cannot be read back is a miss; the next write replaces it.
@@ -339,14 +283,13 @@ impl Store for DynamoStore {
     }
 
     fn set_many(&self, items: &[(&[u8], &[u8])]) -> Result<()> {
-        keys_ok(items.iter().map(|(k, _)| *k))?;
-        let client = config::client(&self.config, &self.resolved);
-        self.run("write", async {
+        items.iter().try_for_each(|(k, _)| key::validate_key(k))?;
+        let mut last: HashMap<&[u8], &[u8]> = HashMap::new();
+        for (k, e) in items {
+            last.insert(k, e);
+        }
+        self.run("write", self.limit(), |client| async move {
             let v = self.namespace_version(&client).await?;
-            let mut last: HashMap<&[u8], &[u8]> = HashMap::new();
-            for (k, e) in items {
-                last.insert(k, e);
-            }
             let mut puts = Vec::with_capacity(last.len());
             for (k, e) in last {
                 let id = item::id(&self.config.namespace, v, k);
@@ -357,65 +300,52 @@ impl Store for DynamoStore {
                         limit: item::ITEM_LIMIT,
                     });
                 }
-                let expires = Entry::decode(e)?.expires_at_ms;
-                puts.push(item::item(&self.config, id, e, expires));
+                puts.push(item::item(
+                    &self.config,
+                    &id,
+                    e,
+                    Entry::decode(e)?.expires_at_ms,
+                ));
             }
             if puts.len() == 1 {
-                let it = puts.pop().unwrap_or_default();
-                client
-                    .put_item()
-                    .table_name(self.table())
-                    .set_item(Some(it))
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("PutItem", self.table(), e))?;
+                self.call(
+                    &client,
+                    "PutItem",
+                    json!({ "TableName": self.table(), "Item": puts[0] }),
+                )
+                .await?;
                 return Ok(());
             }
             let requests = puts
                 .into_iter()
-                .map(|it| {
-                    PutRequest::builder()
-                        .set_item(Some(it))
-                        .build()
-                        .map(|p| WriteRequest::builder().put_request(p).build())
-                })
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| Error::Storage(e.to_string()))?;
+                .map(|it| json!({ "PutRequest": { "Item": it } }))
+                .collect();
             self.write(&client, requests).await
         })
     }
 
     fn delete_many(&self, keys: &[&[u8]]) -> Result<()> {
-        keys_ok(keys.iter().copied())?;
+        keys.iter().try_for_each(|k| key::validate_key(k))?;
         let (unique, _) = distinct(keys);
-        let client = config::client(&self.config, &self.resolved);
-        self.run("delete", async {
+        self.run("delete", self.limit(), |client| async move {
             let v = self.namespace_version(&client).await?;
-            let mut ids: Vec<String> = unique
+            let keys: Vec<Item> = unique
                 .iter()
-                .map(|k| item::id(&self.config.namespace, v, k))
+                .map(|k| item::key_of(&self.config, &item::id(&self.config.namespace, v, k)))
                 .collect();
-            if ids.len() == 1 {
-                let key = item::key_of(&self.config, ids.pop().unwrap_or_default());
-                client
-                    .delete_item()
-                    .table_name(self.table())
-                    .set_key(Some(key))
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("DeleteItem", self.table(), e))?;
+            if keys.len() == 1 {
+                self.call(
+                    &client,
+                    "DeleteItem",
+                    json!({ "TableName": self.table(), "Key": keys[0] }),
+                )
+                .await?;
                 return Ok(());
             }
-            let requests = ids
+            let requests = keys
                 .into_iter()
-                .map(|id| {
-                    DeleteRequest::builder()
-                        .set_key(Some(item::key_of(&self.config, id)))
-                        .build()
-                        .map(|d| WriteRequest::builder().delete_request(d).build())
-                })
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| Error::Storage(e.to_string()))?;
+                .map(|k| json!({ "DeleteRequest": { "Key": k } }))
+                .collect();
             self.write(&client, requests).await
         })
     }
@@ -424,34 +354,22 @@ impl Store for DynamoStore {
     /// old items stay in the table until their TTL (items without one stay for good: give the
     /// pool a default lifetime). Other processes see the new version within [`VERSION_TTL`].
     fn clear(&self) -> Result<()> {
-        let client = config::client(&self.config, &self.resolved);
-        let v = self.run("clear", async {
-            let out = client
-                .update_item()
-                .table_name(self.table())
-                .set_key(Some(item::key_of(
-                    &self.config,
-                    item::version_id(&self.config.namespace),
-                )))
-                .update_expression("ADD #v :one")
-                .expression_attribute_names("#v", item::VERSION_ATTRIBUTE)
-                .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
-                .send()
-                .await
-                .map_err(|e| sdk_error("UpdateItem", self.table(), e))?;
-            match out
-                .attributes
-                .as_ref()
-                .and_then(|a| a.get(item::VERSION_ATTRIBUTE))
-            {
-                Some(AttributeValue::N(n)) => n
-                    .parse::<u64>()
-                    .map_err(|_| Error::Corrupt(format!("namespace version {n}"))),
-                _ => Err(Error::Storage(
-                    "UpdateItem answered no namespace version".into(),
-                )),
-            }
+        let v = self.run("clear", self.limit(), |client| async move {
+            let body = json!({
+                "TableName": self.table(),
+                "Key": item::key_of(&self.config, &item::version_id(&self.config.namespace)),
+                "UpdateExpression": "ADD #v :one",
+                "ExpressionAttributeNames": { "#v": item::VERSION_ATTRIBUTE },
+                "ExpressionAttributeValues": { ":one": { "N": "1" } },
+                "ReturnValues": "UPDATED_NEW",
+            });
+            let out = self.call(&client, "UpdateItem", body).await?;
+            out.get("Attributes")
+                .and_then(Value::as_object)
+                .and_then(|a| item::number(a, item::VERSION_ATTRIBUTE))
+                .ok_or_else(|| {
+                    Error::Storage("DynamoDB UpdateItem answered no namespace version".into())
+                })
         })?;
         self.set_version(v);
         Ok(())
@@ -476,8 +394,4 @@ impl Store for DynamoStore {
     fn compress_threshold(&self) -> usize {
         self.config.compress_threshold
     }
-}
-
-fn keys_ok<'a>(mut keys: impl Iterator<Item = &'a [u8]>) -> Result<()> {
-    keys.try_for_each(key::validate_key)
 }
