@@ -7,8 +7,12 @@ SO      := $(CURDIR)/target/release/liblambda_cache.so
 PHP     ?= php
 PHPUNIT ?= /usr/bin/phpunit
 PHPX    := $(PHP) -d extension=$(SO)
+PHP_VERSION := $(shell $(PHP) -r 'echo PHP_MAJOR_VERSION, ".", PHP_MINOR_VERSION;' 2>/dev/null)
+ARCH    := $(shell uname -m | sed 's/aarch64/arm64/')
+LAYER   := $(CURDIR)/dist/lambda-cache-php-$(subst .,,$(PHP_VERSION))-$(ARCH).zip
+DOCKER_LAYERS := $(foreach v,82 83 84 85,$(foreach a,x86_64 arm64,docker-layer-php$(v)-$(a)))
 
-.PHONY: all deps build demo test test-rust test-php test-php-only phpunit bench lint clean
+.PHONY: all deps build demo layer test test-rust test-php test-php-only phpunit bench lint clean $(DOCKER_LAYERS)
 
 all: build
 
@@ -21,6 +25,14 @@ build: deps
 demo: build
 	$(PHPX) examples/demo.php
 
+# The Bref layer zip for this machine's PHP and architecture (dist/), from the release build.
+layer: build
+	layer/build.sh $(SO) $(PHP_VERSION) $(ARCH)
+
+# Other PHP versions and arm64, in Docker on Bref's build images (not available on every machine).
+$(DOCKER_LAYERS):
+	layer/docker.sh $(word 3,$(subst -, ,$@)) $(word 4,$(subst -, ,$@))
+
 test: deps test-rust test-php
 
 test-rust:
@@ -31,7 +43,7 @@ test-rust:
 # PSR=1 (or 2, 3) runs one of them; PHPUNIT_ARGS passes options such as --filter.
 PSR ?= 1 2 3
 
-test-php: build test-php-only
+test-php: layer test-php-only
 
 # Under scripts/dynalite.sh: a DynamoDB emulator on a free loopback port, stopped at exit.
 test-php-only:
@@ -40,7 +52,7 @@ test-php-only:
 phpunit:
 	@set -e; for v in $(PSR); do \
 	  echo "== PHPUnit, psr/cache and psr/simple-cache $$v.0"; \
-	  LAMBDA_CACHE_PSR=$$v LAMBDA_CACHE_SO=$(SO) $(PHPX) $(PHPUNIT) -c phpunit.xml.dist $(PHPUNIT_ARGS); \
+	  LAMBDA_CACHE_PSR=$$v LAMBDA_CACHE_SO=$(SO) LAMBDA_CACHE_LAYER=$(LAYER) $(PHPX) $(PHPUNIT) -c phpunit.xml.dist $(PHPUNIT_ARGS); \
 	done
 
 bench: build

@@ -3,8 +3,9 @@
 # Idempotent: a machine that has everything gets no apt call at all.
 set -euo pipefail
 
-packages=(php8.2-cli php8.2-dev php8.2-curl libclang-dev clang make phpunit php-psr-cache
-          php-psr-simple-cache php-symfony-cache php-apcu php-igbinary)
+packages=(php8.2-cli php8.2-dev php8.2-curl php8.2-fpm libfcgi-bin libclang-dev clang make binutils
+          zip unzip util-linux phpunit php-psr-cache php-psr-simple-cache php-symfony-cache php-apcu
+          php-igbinary)
 # The DynamoDB emulator (dynalite, installed by scripts/dynalite.sh) runs on Node.js.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Packs a built lambda_cache.so as a Bref extension layer zip:
+#   bref/extensions/lambda_cache.so
+#   bref/etc/php/conf.d/ext-lambda_cache.ini   (extension=/opt/bref/extensions/lambda_cache.so)
+# Layer zips extract to /opt. The name says the PHP version and architecture:
+#   dist/lambda-cache-php-<82|83|84|85>-<x86_64|arm64>.zip
+#
+# usage: layer/build.sh SO_FILE PHP_VERSION(e.g. 8.2) ARCH(x86_64|arm64) [OUT_DIR]
+set -euo pipefail
+
+so=${1:?usage: $0 SO_FILE PHP_VERSION ARCH [OUT_DIR]}
+php_version=${2:?php version, e.g. 8.2}
+arch=${3:?arch: x86_64 or arm64}
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out=${4:-$root/dist}
+
+case "$arch" in x86_64|arm64) ;; *) echo "layer: arch must be x86_64 or arm64, not $arch" >&2; exit 2 ;; esac
+[[ "$php_version" =~ ^8\.[0-9]+$ ]] || { echo "layer: PHP version like 8.2 expected, not $php_version" >&2; exit 2; }
+[ -f "$so" ] || { echo "layer: $so does not exist (build it first)" >&2; exit 1; }
+command -v zip >/dev/null 2>&1 || { echo "layer: zip is missing (apt-get install zip)" >&2; exit 1; }
+
+stage="$(mktemp -d)"
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/bref/extensions" "$stage/bref/etc/php/conf.d" "$out"
+# Stripped: symbols are a third of the file and Lambda layers count unzipped bytes.
+strip --strip-unneeded -o "$stage/bref/extensions/lambda_cache.so" "$so"
+chmod 0755 "$stage/bref/extensions/lambda_cache.so"
+cat > "$stage/bref/etc/php/conf.d/ext-lambda_cache.ini" <<'INI'
+; LambdaCache: PSR-6/PSR-16 caches on /tmp and DynamoDB. Configuration: the README.
+extension=/opt/bref/extensions/lambda_cache.so
+INI
+zip_name="lambda-cache-php-${php_version/./}-$arch.zip"
+rm -f "$out/$zip_name"
+# Fixed timestamps and order: the same .so gives the same zip.
+find "$stage" -exec touch -h -d '2020-01-01 00:00:00' {} +
+(cd "$stage" && find bref | LC_ALL=C sort | zip -q -X -D "$out/$zip_name" -@)
+size=$(stat -c %s "$stage/bref/extensions/lambda_cache.so")
+echo "layer: $out/$zip_name (lambda_cache.so stripped: $size bytes)"
