@@ -55,11 +55,12 @@ phpunit:
 	  LAMBDA_CACHE_PSR=$$v LAMBDA_CACHE_SO=$(SO) LAMBDA_CACHE_LAYER=$(LAYER) $(PHPX) $(PHPUNIT) -c phpunit.xml.dist $(PHPUNIT_ARGS); \
 	done
 
-bench: build
+bench: layer
 	cargo bench --no-default-features --locked --bench engines
 	cargo bench --no-default-features --locked --bench compression
 	$(PHPX) -d apc.enable_cli=1 -d opcache.enable_cli=1 benches/bench.php
 	scripts/dynalite.sh run -- $(PHPX) benches/dynamo.php
+	LAMBDA_CACHE_SO=$(SO) scripts/dynalite.sh run -- $(PHP) benches/startup.php
 
 lint:
 	cargo fmt --check
