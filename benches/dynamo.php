@@ -5,13 +5,16 @@ declare(strict_types=1);
 /*
  * LambdaCache DynamoDB benchmark: our DynamoDbCachePool against a plain PHP DynamoDB client
  * (ext-curl + SigV4 + JSON protocol, as a hand-written PSR-6 adapter has it), side by side in one
- * run against the same emulator and the same fresh table.
+ * run against the same emulator and the same fresh table. Workloads a-d talk to the emulator
+ * directly; e-g repeat the reads of a, c and d through a loopback proxy that holds every HTTP
+ * request for BENCH_RTT_MS ms (lib/RttProxy.php), a simulated network round trip.
  *
  *   scripts/dynalite.sh run -- php -d extension=target/release/liblambda_cache.so benches/dynamo.php [--json FILE]
  *
  * Needs LAMBDA_CACHE_DYNAMODB_ENDPOINT (and AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY),
  * which scripts/dynalite.sh exports. Env: BENCH_SECONDS (per sample, default 0.5), BENCH_RUNS
  * (default 5), BENCH_ONLY (e.g. "a,c"), BENCH_STRICT=1 (exit 2 if a target fails),
+ * BENCH_RTT_MS (the proxy's delay per request for e-g, default 10),
  * BENCH_PEER_ONLY=1 (run the plain client alone, e.g. before the extension has the store),
  * BENCH_EMULATOR (names the emulator in the header when it cannot be detected).
  * Tables go to stdout, progress to stderr, and the last stdout line is the result as JSON.
@@ -26,12 +29,16 @@ require __DIR__ . '/lib/Report.php';
 require __DIR__ . '/lib/PlainDynamoClient.php';
 require __DIR__ . '/lib/DynamoWorkloads.php';
 require __DIR__ . '/lib/DynamoReport.php';
+require __DIR__ . '/lib/RttProxy.php';
 
 const NATIVE_DYNAMO_CLASS = 'LambdaCache\\Native\\DynamoDbStore';
 const OURS_POOL_CLASS = 'LambdaCache\\DynamoDbCachePool';
 /** Reads first, writes last: the save workload grows the table the reads would then search. */
-const DYNAMO_RUN_ORDER = ['a', 'c', 'd', 'b'];
+const DYNAMO_RUN_ORDER = ['a', 'c', 'd', 'e', 'f', 'g', 'b'];
 const EMULATOR_WARMUP_SECONDS = 3.0;
+const DEFAULT_RTT_MS = 10;
+/** The proxy stops by itself after this long even if this process could not stop it. */
+const RTT_PROXY_MAX_LIFETIME = 4 * 3600.0;
 
 /** Counts PHP warnings and notices (a pool reports backend failures that way) instead of printing them all. */
 final class Warnings
@@ -52,8 +59,12 @@ final class Warnings
     }
 }
 
-/** Runs one workload for every implementation, rounds interleaved; returns its result record. */
-function runDynamoWorkload(Workload $w, array $impls, Sampler $sampler, Options $options, Warnings $warnings): array
+/**
+ * Runs one workload for every implementation, rounds interleaved; returns its result record.
+ * With $proxy (the RTT workloads), also what the proxy saw during each sample.
+ */
+function runDynamoWorkload(Workload $w, array $impls, Sampler $sampler, Options $options, Warnings $warnings,
+    ?RttProxy $proxy = null): array
 {
     $measures = [];
     $subjects = [];
@@ -61,6 +72,9 @@ function runDynamoWorkload(Workload $w, array $impls, Sampler $sampler, Options 
         $measures[$impl->id] = ['label' => $impl->label, 'status' => 'ok', 'message' => '', 'samples' => [],
             'ops_per_sec' => 0.0, 'wall_us' => 0.0, 'cpu_us' => 0.0, 'cpu_us_min' => 0.0, 'cpu_us_max' => 0.0,
             'emulator_cpu_us' => null, 'ops' => 0, 'failures' => 0, 'warnings' => 0, 'first_warning' => ''];
+        if ($proxy !== null) {
+            $measures[$impl->id]['proxy'] = ['max_held' => 0, 'max_open' => 0, 'requests' => 0];
+        }
         if ($impl->unavailable !== null) {
             [$measures[$impl->id]['status'], $measures[$impl->id]['message']] = ['skipped', $impl->unavailable];
             continue;
@@ -81,7 +95,9 @@ function runDynamoWorkload(Workload $w, array $impls, Sampler $sampler, Options 
             $m = &$measures[$id];
             $warned = $warnings->count;
             try {
+                $before = $proxy?->stats(); // also restarts the proxy's peaks
                 $s = $sampler->sample($subject);
+                $after = $proxy?->stats();
             } catch (\Throwable $e) {
                 [$m['status'], $m['message']] = ['error', describe($e, "round {$round}")];
                 unset($subjects[$id], $m);
@@ -95,12 +111,22 @@ function runDynamoWorkload(Workload $w, array $impls, Sampler $sampler, Options 
             $sample = ['ops_per_sec' => round($s['ops_per_sec'], 2), 'wall_us' => round(1e6 / $s['ops_per_sec'], 2),
                 'cpu_us' => round($s['cpu_seconds'] * 1e6 / $s['ops'], 2), 'ops' => $s['ops'],
                 'emulator_cpu_us' => $s['external_cpu_seconds'] !== null ? round($s['external_cpu_seconds'] * 1e6 / $s['ops'], 2) : null];
+            if ($proxy !== null) {
+                // Peaks over the sample (its warm-up included): requests held at once, client connections open at once.
+                $sample['proxy'] = ['max_held' => $after['max_held'], 'max_open' => $after['max_open'],
+                    'requests' => $after['requests'] - $before['requests']];
+                $m['proxy']['max_held'] = max($m['proxy']['max_held'], $after['max_held']);
+                $m['proxy']['max_open'] = max($m['proxy']['max_open'], $after['max_open']);
+                $m['proxy']['requests'] += $sample['proxy']['requests'];
+            }
             $m['samples'][] = $sample;
             $m['ops'] += $s['ops'];
             $m['failures'] += $s['failures'];
-            progress(sprintf('[%s] round %d/%d  %-31s %8s ops/s %9.1f us/op wall %8.1f PHP CPU %8s emulator CPU%s',
+            progress(sprintf('[%s] round %d/%d  %-31s %8s ops/s %9.1f us/op wall %8.1f PHP CPU %8s emulator CPU%s%s',
                 $w->id, $round, $options->runs, $m['label'], number_format($sample['ops_per_sec']), $sample['wall_us'],
                 $sample['cpu_us'], $sample['emulator_cpu_us'] !== null ? sprintf('%.1f', $sample['emulator_cpu_us']) : '-',
+                isset($sample['proxy']) ? sprintf('  proxy: up to %d requests held at once, %d connections open',
+                    $sample['proxy']['max_held'], $sample['proxy']['max_open']) : '',
                 $s['failures'] > 0 ? "  ({$s['failures']} of {$s['ops']} checks failed)" : ''));
             unset($m);
         }
@@ -159,7 +185,8 @@ function usage(): string
         usage: scripts/dynalite.sh run -- php -d extension=target/release/liblambda_cache.so benches/dynamo.php [--json FILE]
         env: BENCH_SECONDS    seconds per sample (default 0.5)
              BENCH_RUNS       samples per implementation, median reported (default 5)
-             BENCH_ONLY       comma list of workloads a,b,c,d (default all)
+             BENCH_ONLY       comma list of workloads a,b,c,d,e,f,g (default all)
+             BENCH_RTT_MS     the RTT proxy's delay per request for e,f,g, in ms (default 10)
              BENCH_STRICT=1   exit 2 when a target FAILs
              BENCH_PEER_ONLY=1 run the plain PHP client alone (no extension needed)
              BENCH_EMULATOR   name of the emulator for the header, when it cannot be detected
@@ -189,6 +216,20 @@ function warmEmulator(PlainDynamoClient $client, string $table, float $seconds):
     }
 
     return $requests;
+}
+
+/** BENCH_RTT_MS: the simulated round trip of workloads e-g, whole milliseconds, 0..1000. */
+function rttMs(): int
+{
+    $value = getenv('BENCH_RTT_MS');
+    if ($value === false || $value === '') {
+        return DEFAULT_RTT_MS;
+    }
+    if (preg_match('/^\d{1,4}$/', $value) !== 1 || (int) $value > 1000) {
+        fail("BENCH_RTT_MS must be a whole number of milliseconds between 0 and 1000, got '{$value}'");
+    }
+
+    return (int) $value;
 }
 
 /** A fresh table: made by our pool's createTable() (the plain client's CreateTable with BENCH_PEER_ONLY). */
@@ -224,6 +265,7 @@ function main(array $argv): int
         fail('ext-curl is not loaded; the plain PHP client needs it (Debian: apt-get install php8.2-curl)');
     }
     $peerOnly = \in_array(getenv('BENCH_PEER_ONLY'), ['1', 'true', 'yes'], true);
+    $rttMs = rttMs();
     $oursUnavailable = oursUnavailable($root, $peerOnly);
     $endpoint = (string) getenv('LAMBDA_CACHE_DYNAMODB_ENDPOINT');
     if ($endpoint === '') {
@@ -247,9 +289,23 @@ function main(array $argv): int
         fail('warming up the emulator failed: ' . describe($e, 'warm-up'));
     }
     $impls = dynamoImplementations($table, $endpoint, $client, $oursUnavailable);
-    $workloads = dynamoWorkloads();
+    $proxy = null;
+    $rttImpls = [];
+    if (array_intersect(DYNAMO_RTT_WORKLOADS, $options->only) !== []) {
+        try {
+            $proxy = RttProxy::start($endpoint, $rttMs, RTT_PROXY_MAX_LIFETIME);
+        } catch (\Throwable $e) {
+            fail('cannot start the RTT proxy for workloads ' . implode(',', DYNAMO_RTT_WORKLOADS) . ': '
+                . describe($e, 'start') . "\n(BENCH_ONLY=a,b,c,d runs without it.)");
+        }
+        // The plain client through the proxy has a client (and curl handle) of its own.
+        $rttImpls = dynamoImplementations($table, $proxy->endpoint(), PlainDynamoClient::fromEnvironment($proxy->endpoint()),
+            $oursUnavailable, $impls);
+    }
+    $workloads = dynamoWorkloads($rttMs);
     $emulator = findEmulator($endpoint) + ['warmup_requests' => $warm];
-    $report = new DynamoReport(dynamoEnvironment($endpoint, $emulator, $table, $createdBy), $options,
+    $rtt = $proxy !== null ? ['ms' => $rttMs, 'endpoint' => $proxy->endpoint(), 'pid' => $proxy->pid()] : null;
+    $report = new DynamoReport(dynamoEnvironment($endpoint, $emulator, $table, $createdBy, $rtt), $options,
         array_map(static fn (Workload $w) => $w->title, $workloads));
     $warnings = new Warnings();
     $warnings->install();
@@ -259,7 +315,9 @@ function main(array $argv): int
     foreach (DYNAMO_RUN_ORDER as $id) {
         if (\in_array($id, $options->only, true)) {
             progress("[{$id}] {$workloads[$id]->title}");
-            $report->add($id, runDynamoWorkload($workloads[$id], $impls, $sampler, $options, $warnings));
+            $rttWorkload = \in_array($id, DYNAMO_RTT_WORKLOADS, true);
+            $report->add($id, runDynamoWorkload($workloads[$id], $rttWorkload ? $rttImpls : $impls, $sampler, $options,
+                $warnings, $rttWorkload ? $proxy : null));
         }
     }
     foreach (array_keys($workloads) as $id) {
@@ -267,6 +325,7 @@ function main(array $argv): int
             echo $report->table($id);
         }
     }
+    $proxy?->stop();
     echo $report->summary();
 
     $json = $report->json();

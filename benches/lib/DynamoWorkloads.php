@@ -4,14 +4,17 @@ declare(strict_types=1);
 
 /*
  * dynamo.php's implementations (our DynamoDbCachePool, the plain PHP client's PSR-6 adapter) and
- * workloads a-d. Reuses Workload and stringValue() from Workloads.php.
+ * workloads a-d against the emulator, e-g (the reads of a, c and d) through the RTT proxy
+ * (RttProxy.php). Reuses Workload and stringValue() from Workloads.php.
  */
 
 namespace LcBench;
 
 use Psr\Cache\CacheItemPoolInterface;
 
-const DYNAMO_WORKLOADS = ['a', 'b', 'c', 'd'];
+const DYNAMO_WORKLOADS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+/** The workloads that run through the RTT proxy, on the implementations pointed at it. */
+const DYNAMO_RTT_WORKLOADS = ['e', 'f', 'g'];
 /** Fresh items kept ready for the save workload: a batch never saves more than this. */
 const SAVE_QUEUE = 200;
 
@@ -24,6 +27,8 @@ final class DynImpl
         public readonly string $label,
         private readonly \Closure $pool,
         public readonly ?string $unavailable = null,
+        /** The same implementation straight at the emulator: the RTT ones fill their keys through it. */
+        public readonly ?DynImpl $direct = null,
     ) {
     }
 
@@ -31,17 +36,35 @@ final class DynImpl
     {
         return ($this->pool)();
     }
+
+    /**
+     * The pool for an untimed prefill: $timed itself, or for an RTT implementation a pool of the
+     * same implementation straight at the emulator (the plain pool commits one PutItem per key:
+     * 1,000 keys through the proxy would take 10 s at 10 ms).
+     */
+    public function prefillPool(CacheItemPoolInterface $timed): CacheItemPoolInterface
+    {
+        return $this->direct?->pool() ?? $timed;
+    }
 }
 
-/** @return list<DynImpl> ours first, then the peer */
-function dynamoImplementations(string $table, string $endpoint, PlainDynamoClient $client, ?string $oursUnavailable): array
+/**
+ * Ours first, then the peer. With $direct (the implementations straight at the emulator), the
+ * same two pointed at $endpoint, the RTT proxy: ours through its endpoint: option, the plain
+ * client with a client (its own curl handle) whose endpoint is the proxy.
+ *
+ * @param ?list<DynImpl> $direct
+ * @return list<DynImpl>
+ */
+function dynamoImplementations(string $table, string $endpoint, PlainDynamoClient $client, ?string $oursUnavailable,
+    ?array $direct = null): array
 {
     return [
         new DynImpl('ours', 'LambdaCache DynamoDbCachePool',
             static fn () => new \LambdaCache\DynamoDbCachePool(table: $table, namespace: 'bench', endpoint: $endpoint),
-            $oursUnavailable),
+            $oursUnavailable, $direct[0] ?? null),
         new DynImpl('plain', 'plain PHP client (curl+SigV4)',
-            static fn () => new PlainDynamoPool($client, $table, 'plain')),
+            static fn () => new PlainDynamoPool($client, $table, 'plain'), null, $direct[1] ?? null),
     ];
 }
 
@@ -73,7 +96,7 @@ function dynamoHitSubject(DynImpl $impl): Subject
 {
     $pool = $impl->pool();
     $keys = manyKeys('hit', 100);
-    prefillDynamo($pool, $keys, stringValue(1));
+    prefillDynamo($impl->prefillPool($pool), $keys, stringValue(1));
     $batch = static function (int $n) use ($pool, $keys): int {
         $bad = 0;
         for ($i = 0; $i < $n; ++$i) {
@@ -130,7 +153,7 @@ function dynamoGetItemsSubject(DynImpl $impl, int $count): Subject
 {
     $pool = $impl->pool();
     $keys = manyKeys("many{$count}_", $count);
-    prefillDynamo($pool, $keys, stringValue(3));
+    prefillDynamo($impl->prefillPool($pool), $keys, stringValue(3));
     $batch = static function (int $n) use ($pool, $keys, $count): int {
         $bad = 0;
         for ($i = 0; $i < $n; ++$i) {
@@ -150,9 +173,14 @@ function dynamoGetItemsSubject(DynImpl $impl, int $count): Subject
     return new Subject($batch);
 }
 
-/** @return array<string, Workload> prepare: \Closure(DynImpl): Subject */
-function dynamoWorkloads(): array
+/**
+ * e-g run with the implementations pointed at the RTT proxy ($rttMs: its delay per request).
+ *
+ * @return array<string, Workload> prepare: \Closure(DynImpl): Subject
+ */
+function dynamoWorkloads(int $rttMs): array
 {
+    $rtt = "through the RTT proxy, {$rttMs} ms per request";
     $list = [
         new Workload('a', 'getItem() hit, 200-byte string', 'getItem/s',
             '100 existing keys in rotation; each op: getItem() + isHit() + get(), value checked (one GetItem)',
@@ -167,6 +195,16 @@ function dynamoWorkloads(): array
         new Workload('d', 'getItems(1000), all hits, result iterated', 'calls/s',
             'one op = one getItems() call over the same 1,000 existing keys (10 BatchGetItem chunks: ours joins '
             . 'them concurrently, the plain client sends them one after the other); every item checked',
+            static fn (DynImpl $i) => dynamoGetItemsSubject($i, 1000)),
+        new Workload('e', "getItem() hit, 200-byte string, RTT {$rttMs} ms", 'getItem/s',
+            "a {$rtt}: one GetItem = one round trip for both",
+            static fn (DynImpl $i) => dynamoHitSubject($i)),
+        new Workload('f', "getItems(100), all hits, RTT {$rttMs} ms", 'calls/s',
+            "c {$rtt}: one BatchGetItem = one round trip for both",
+            static fn (DynImpl $i) => dynamoGetItemsSubject($i, 100)),
+        new Workload('g', "getItems(1000), all hits, RTT {$rttMs} ms", 'calls/s',
+            "d {$rtt}: ours sends the 10 chunks at once on separate kept-alive connections (one round trip), "
+            . 'the plain client one after the other (ten round trips)',
             static fn (DynImpl $i) => dynamoGetItemsSubject($i, 1000)),
     ];
     $byId = [];

@@ -229,13 +229,16 @@ final class RttProxyServer
         if ($this->held === 0) {
             return;
         }
-        foreach ($this->conns as $id => $conn) {
+        foreach (array_keys($this->conns) as $id) {
+            $conn = &$this->conns[$id];
+            $released = false;
             while ($conn['held'] !== [] && $conn['held'][0][0] <= $now) {
-                $this->conns[$id]['toUpstream'] .= array_shift($this->conns[$id]['held'])[1];
-                $conn = $this->conns[$id];
+                $conn['toUpstream'] .= array_shift($conn['held'])[1];
                 --$this->held;
+                $released = true;
             }
-            if ($this->conns[$id]['toUpstream'] !== '') {
+            unset($conn);
+            if ($released) {
                 $this->flush($id, 'upstream', 'toUpstream'); // usually writable at once: saves a select round
             }
         }
@@ -269,22 +272,25 @@ final class RttProxyServer
             return true;
         }
         foreach ($write as $name => $_) {
-            $id = (int) substr((string) $name, 1);
+            $name = (string) $name;
+            $id = (int) substr($name, 1);
             if (isset($this->conns[$id])) {
                 $name[0] === 'u' ? $this->flush($id, 'upstream', 'toUpstream') : $this->flush($id, 'client', 'toClient');
             }
         }
         foreach ($read as $name => $_) {
-            $id = (int) substr((string) $name, 1);
-            match (true) {
-                $name === 'l' => $this->accept(),
-                $name === 's' => $keep = $this->readControl(),
-                $name[0] === 'c' && isset($this->conns[$id]) => $this->readClient($id),
-                $name[0] === 'u' && isset($this->conns[$id]) => $this->readUpstream($id),
-                default => null,
-            };
-            if (isset($keep) && $keep === false) {
-                return false;
+            $name = (string) $name;
+            $id = (int) substr($name, 1);
+            if ($name === 'l') {
+                $this->accept();
+            } elseif ($name === 's') {
+                if (!$this->readControl()) {
+                    return false;
+                }
+            } elseif ($name[0] === 'c' && isset($this->conns[$id])) {
+                $this->readClient($id);
+            } elseif ($name[0] === 'u' && isset($this->conns[$id])) {
+                $this->readUpstream($id);
             }
         }
 

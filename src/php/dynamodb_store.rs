@@ -3,6 +3,7 @@
 use super::errors::{IntoPhp, NResult};
 use super::memo::Memo;
 use super::ops;
+use super::store_class::native_store;
 use crate::classes::ClassPolicy;
 use crate::clock;
 use crate::error::{Error, Result};
@@ -23,8 +24,7 @@ pub struct DynamoDbStore {
     memo: RefCell<Memo>,
 }
 
-#[php_impl]
-impl DynamoDbStore {
+native_store!(DynamoDbStore {
     /// `$options`: the keys of `DynamoConfig` in camelCase (README, "Configuration").
     pub fn __construct(options: &ZendHashTable, allowed_classes: &Zval) -> NResult<Self> {
         Ok(DynamoDbStore {
@@ -32,46 +32,6 @@ impl DynamoDbStore {
             store: Core::open(config(options).php()?, clock::system()).php()?,
             memo: RefCell::default(),
         })
-    }
-
-    pub fn get(&self, key: &Zval, miss: &Zval) -> NResult<Zval> {
-        ops::get(
-            &self.store,
-            &self.policy,
-            &mut self.memo.borrow_mut(),
-            key,
-            miss,
-        )
-        .php()
-    }
-
-    pub fn get_many(&self, keys: &ZendHashTable) -> NResult<ZBox<ZendHashTable>> {
-        ops::get_many(&self.store, &self.policy, &mut self.memo.borrow_mut(), keys).php()
-    }
-
-    pub fn set(&self, key: &Zval, value: &Zval, expires_at_ms: i64) -> NResult<()> {
-        ops::set(&self.store, &self.policy, key, value, expires_at_ms).php()
-    }
-
-    pub fn set_many(
-        &self,
-        keys: &ZendHashTable,
-        values: &ZendHashTable,
-        expiries: &ZendHashTable,
-    ) -> NResult<ZBox<ZendHashTable>> {
-        ops::set_many(&self.store, &self.policy, keys, values, expiries).php()
-    }
-
-    pub fn delete_many(&self, keys: &ZendHashTable) -> NResult<()> {
-        ops::delete_many(&self.store, keys).php()
-    }
-
-    pub fn clear(&self) -> NResult<()> {
-        self.store.clear().php()
-    }
-
-    pub fn prune(&self) -> NResult<i64> {
-        self.store.prune().map(|n| n as i64).php()
     }
 
     pub fn create_table(&self) -> NResult<String> {
@@ -86,7 +46,7 @@ impl DynamoDbStore {
         }
         Ok(out)
     }
-}
+});
 
 fn config(options: &ZendHashTable) -> Result<DynamoConfig> {
     let mut c = DynamoConfig::default();

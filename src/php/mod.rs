@@ -5,6 +5,7 @@ mod dynamodb_store;
 mod errors;
 mod memo;
 mod ops;
+mod store_class;
 mod tmp_store;
 
 use ext_php_rs::prelude::*;

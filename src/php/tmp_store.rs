@@ -3,6 +3,7 @@
 use super::errors::{IntoPhp, NResult};
 use super::memo::Memo;
 use super::ops;
+use super::store_class::native_store;
 use crate::classes::ClassPolicy;
 use crate::clock;
 use crate::store::tmp::{TmpConfig, TmpStore as Core};
@@ -20,8 +21,7 @@ pub struct TmpStore {
     memo: RefCell<Memo>,
 }
 
-#[php_impl]
-impl TmpStore {
+native_store!(TmpStore {
     pub fn __construct(
         directory: String,
         namespace: String,
@@ -40,46 +40,6 @@ impl TmpStore {
         })
     }
 
-    pub fn get(&self, key: &Zval, miss: &Zval) -> NResult<Zval> {
-        ops::get(
-            &self.store,
-            &self.policy,
-            &mut self.memo.borrow_mut(),
-            key,
-            miss,
-        )
-        .php()
-    }
-
-    pub fn get_many(&self, keys: &ZendHashTable) -> NResult<ZBox<ZendHashTable>> {
-        ops::get_many(&self.store, &self.policy, &mut self.memo.borrow_mut(), keys).php()
-    }
-
-    pub fn set(&self, key: &Zval, value: &Zval, expires_at_ms: i64) -> NResult<()> {
-        ops::set(&self.store, &self.policy, key, value, expires_at_ms).php()
-    }
-
-    pub fn set_many(
-        &self,
-        keys: &ZendHashTable,
-        values: &ZendHashTable,
-        expiries: &ZendHashTable,
-    ) -> NResult<ZBox<ZendHashTable>> {
-        ops::set_many(&self.store, &self.policy, keys, values, expiries).php()
-    }
-
-    pub fn delete_many(&self, keys: &ZendHashTable) -> NResult<()> {
-        ops::delete_many(&self.store, keys).php()
-    }
-
-    pub fn clear(&self) -> NResult<()> {
-        self.store.clear().php()
-    }
-
-    pub fn prune(&self) -> NResult<i64> {
-        self.store.prune().map(|n| n as i64).php()
-    }
-
     pub fn stats(&self) -> NResult<ZBox<ZendHashTable>> {
         let s = self.store.stats().php()?;
         let mut out = ZendHashTable::new();
@@ -93,4 +53,4 @@ impl TmpStore {
         }
         Ok(out)
     }
-}
+});

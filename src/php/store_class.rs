@@ -1,0 +1,48 @@
+//! The methods every native store class has, written once: `native_store!` expands to the
+//! class's `#[php_impl]` block with these delegations and the class's own methods. A class
+//! using it has the fields `store` (a core `Store`), `policy` and `memo`.
+
+/// `native_store!(Class { own methods })`.
+macro_rules! native_store {
+    ($class:ident { $($own:tt)* }) => {
+        #[php_impl]
+        impl $class {
+            $($own)*
+
+            pub fn get(&self, key: &Zval, miss: &Zval) -> NResult<Zval> {
+                ops::get(&self.store, &self.policy, &mut self.memo.borrow_mut(), key, miss).php()
+            }
+
+            pub fn get_many(&self, keys: &ZendHashTable) -> NResult<ZBox<ZendHashTable>> {
+                ops::get_many(&self.store, &self.policy, &mut self.memo.borrow_mut(), keys).php()
+            }
+
+            pub fn set(&self, key: &Zval, value: &Zval, expires_at_ms: i64) -> NResult<()> {
+                ops::set(&self.store, &self.policy, key, value, expires_at_ms).php()
+            }
+
+            pub fn set_many(
+                &self,
+                keys: &ZendHashTable,
+                values: &ZendHashTable,
+                expiries: &ZendHashTable,
+            ) -> NResult<ZBox<ZendHashTable>> {
+                ops::set_many(&self.store, &self.policy, keys, values, expiries).php()
+            }
+
+            pub fn delete_many(&self, keys: &ZendHashTable) -> NResult<()> {
+                ops::delete_many(&self.store, keys).php()
+            }
+
+            pub fn clear(&self) -> NResult<()> {
+                self.store.clear().php()
+            }
+
+            pub fn prune(&self) -> NResult<i64> {
+                self.store.prune().map(|n| n as i64).php()
+            }
+        }
+    };
+}
+
+pub(crate) use native_store;
