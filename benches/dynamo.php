@@ -73,7 +73,7 @@ function runDynamoWorkload(Workload $w, array $impls, Sampler $sampler, Options 
             'ops_per_sec' => 0.0, 'wall_us' => 0.0, 'cpu_us' => 0.0, 'cpu_us_min' => 0.0, 'cpu_us_max' => 0.0,
             'emulator_cpu_us' => null, 'ops' => 0, 'failures' => 0, 'warnings' => 0, 'first_warning' => ''];
         if ($proxy !== null) {
-            $measures[$impl->id]['proxy'] = ['max_held' => 0, 'max_open' => 0, 'requests' => 0];
+            $measures[$impl->id]['proxy'] = ['max_held' => 0, 'connections' => 0, 'requests' => 0];
         }
         if ($impl->unavailable !== null) {
             [$measures[$impl->id]['status'], $measures[$impl->id]['message']] = ['skipped', $impl->unavailable];
@@ -112,11 +112,11 @@ function runDynamoWorkload(Workload $w, array $impls, Sampler $sampler, Options 
                 'cpu_us' => round($s['cpu_seconds'] * 1e6 / $s['ops'], 2), 'ops' => $s['ops'],
                 'emulator_cpu_us' => $s['external_cpu_seconds'] !== null ? round($s['external_cpu_seconds'] * 1e6 / $s['ops'], 2) : null];
             if ($proxy !== null) {
-                // Peaks over the sample (its warm-up included): requests held at once, client connections open at once.
-                $sample['proxy'] = ['max_held' => $after['max_held'], 'max_open' => $after['max_open'],
+                // Over the sample, its warm-up included: the most requests held at once, the connections used.
+                $sample['proxy'] = ['max_held' => $after['max_held'], 'connections' => $after['used'],
                     'requests' => $after['requests'] - $before['requests']];
                 $m['proxy']['max_held'] = max($m['proxy']['max_held'], $after['max_held']);
-                $m['proxy']['max_open'] = max($m['proxy']['max_open'], $after['max_open']);
+                $m['proxy']['connections'] = max($m['proxy']['connections'], $after['used']);
                 $m['proxy']['requests'] += $sample['proxy']['requests'];
             }
             $m['samples'][] = $sample;
@@ -125,8 +125,8 @@ function runDynamoWorkload(Workload $w, array $impls, Sampler $sampler, Options 
             progress(sprintf('[%s] round %d/%d  %-31s %8s ops/s %9.1f us/op wall %8.1f PHP CPU %8s emulator CPU%s%s',
                 $w->id, $round, $options->runs, $m['label'], number_format($sample['ops_per_sec']), $sample['wall_us'],
                 $sample['cpu_us'], $sample['emulator_cpu_us'] !== null ? sprintf('%.1f', $sample['emulator_cpu_us']) : '-',
-                isset($sample['proxy']) ? sprintf('  proxy: up to %d requests held at once, %d connections open',
-                    $sample['proxy']['max_held'], $sample['proxy']['max_open']) : '',
+                isset($sample['proxy']) ? sprintf('  proxy: up to %d requests held at once, %d connections used',
+                    $sample['proxy']['max_held'], $sample['proxy']['connections']) : '',
                 $s['failures'] > 0 ? "  ({$s['failures']} of {$s['ops']} checks failed)" : ''));
             unset($m);
         }

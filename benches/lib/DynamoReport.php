@@ -59,7 +59,8 @@ final class DynamoReport
                 '  (10 for getItems(1000)), ours sends the chunks of one call at once on separate connections (about one).',
                 '  The emulator still serves those concurrent chunks one after another, so g\'s wall time also holds its',
                 '  serial CPU per call ("emulator CPU us/op"), where real DynamoDB serves chunks in parallel. Connects are not',
-                '  delayed (both clients keep connections alive). "proxy peaks": requests held at once / connections open.',
+                '  delayed (both clients keep connections alive). Under each RTT table, "proxy": the most requests it held at',
+                '  once and the most connections that carried requests, in any one sample of each implementation.',
             );
         }
 
@@ -95,12 +96,12 @@ final class DynamoReport
         $peaks = [];
         foreach ($r['impls'] as $id => $m) {
             if ($m['status'] === 'ok' && isset($m['proxy'])) {
-                $peaks[] = sprintf('%s up to %d requests held at once, %d connections open', $id,
-                    $m['proxy']['max_held'], $m['proxy']['max_open']);
+                $peaks[] = sprintf('%s up to %d requests held at once over %d connections', $id,
+                    $m['proxy']['max_held'], $m['proxy']['connections']);
             }
         }
         if ($peaks !== []) {
-            $out .= '  proxy peaks per sample: ' . implode('; ', $peaks) . "\n";
+            $out .= '  proxy, most in one sample: ' . implode('; ', $peaks) . "\n";
         }
 
         return $out;

@@ -21,9 +21,10 @@ declare(strict_types=1);
  * - Stops by itself when the parent goes (end of its control pipe, or another parent pid) or
  *   after a maximum lifetime.
  *
- * Control pipe (the child's stdin): "stats\n" answers one JSON line on stdout (requests so far,
- * connections accepted and open, and the most requests held / connections open at one time since
- * the previous "stats"), which dynamo.php reads around every sample.
+ * Control pipe (the child's stdin): "stats\n" answers one JSON line on stdout (requests and
+ * connections accepted so far, connections open now; since the previous "stats": the most requests
+ * held at one time and how many connections carried requests), which dynamo.php reads around
+ * every sample.
  */
 
 namespace LcBench;
@@ -88,9 +89,10 @@ final class RttProxy
     }
 
     /**
-     * Counters so far, and the peaks since the previous call.
+     * Counters so far; the peak of requests held at once and the connections that carried requests
+     * since the previous call.
      *
-     * @return array{requests: int, accepted: int, open: int, max_open: int, max_held: int}
+     * @return array{requests: int, accepted: int, open: int, max_held: int, used: int}
      */
     public function stats(): array
     {
@@ -164,8 +166,9 @@ final class RttProxyServer
     private int $held = 0;
     private int $requests = 0;
     private int $accepted = 0;
-    private int $maxOpen = 0;
     private int $maxHeld = 0;
+    /** @var array<int, true> connections that carried a request since the last "stats" */
+    private array $used = [];
     private bool $nodelay;
 
     private function __construct(
@@ -317,7 +320,6 @@ final class RttProxyServer
             $this->conns[$this->nextId++] = ['client' => $client, 'upstream' => $upstream, 'in' => '',
                 'toUpstream' => '', 'toClient' => '', 'held' => [], 'upstreamDone' => false];
             ++$this->accepted;
-            $this->maxOpen = max($this->maxOpen, \count($this->conns));
         }
     }
 
@@ -335,6 +337,7 @@ final class RttProxyServer
             $this->conns[$id]['held'][] = [$now + $this->delayNs, $request];
             ++$this->held;
             ++$this->requests;
+            $this->used[$id] = true;
         }
         $this->maxHeld = max($this->maxHeld, $this->held);
     }
@@ -426,8 +429,8 @@ final class RttProxyServer
             $this->control = substr($this->control, $nl + 1);
             if ($command === 'stats') {
                 fwrite(\STDOUT, json_encode(['requests' => $this->requests, 'accepted' => $this->accepted,
-                    'open' => \count($this->conns), 'max_open' => $this->maxOpen, 'max_held' => $this->maxHeld]) . "\n");
-                [$this->maxOpen, $this->maxHeld] = [\count($this->conns), $this->held];
+                    'open' => \count($this->conns), 'max_held' => $this->maxHeld, 'used' => \count($this->used)]) . "\n");
+                [$this->maxHeld, $this->used] = [$this->held, []];
             }
         }
 
