@@ -20,6 +20,10 @@ final class ForkTest extends TestCase
     private const ROUNDS = 6;
 
     private const FORK = <<<'PHP'
+        if (!function_exists('pcntl_fork')) {
+            echo json_encode(['skip' => 'pcntl is not built into this PHP']), "\n";
+            exit(0);
+        }
         $endpoint = getenv('LAMBDA_CACHE_DYNAMODB_ENDPOINT');
         $pools = fn (): array => [
             'tmp' => new LambdaCache\TmpCachePool(namespace: 'fork', directory: $dir),
@@ -111,7 +115,8 @@ final class ForkTest extends TestCase
             usleep(10000);
         }
         if ($waited === 0) {
-            posix_kill($pid, SIGKILL);
+            // The child runs with -n: posix may be missing.
+            function_exists('posix_kill') ? posix_kill($pid, SIGKILL) : exec('kill -9 ' . (int) $pid);
             pcntl_waitpid($pid, $status);
             $report['problems'][] = 'the child did not end before the deadline';
         }
@@ -120,7 +125,7 @@ final class ForkTest extends TestCase
         $report['child'] = $childReport;
         // The parent goes on after the child ended.
         foreach ($pools() as $name => $pool) {
-            if (!$pool->save($pool->getItem('after-child')->set($rounds)) || $pool->getItem("child-{$rounds}")->get()['role'] !== 'child') {
+            if (!$pool->save($pool->getItem('after-child')->set($rounds)) || ($pool->getItem("child-{$rounds}")->get()["role"] ?? null) !== "child") {
                 $report['problems'][] = "parent {$name}: broken after the child ended";
             }
         }
@@ -129,13 +134,16 @@ final class ForkTest extends TestCase
 
     public function testParentAndChildBothKeepWorkingAfterAFork(): void
     {
-        if (!function_exists('pcntl_fork') || !function_exists('posix_kill')) {
-            $this->markTestSkipped('pcntl and posix are needed');
+        if (!function_exists('pcntl_fork')) {
+            $this->markTestSkipped('pcntl is needed');
         }
         $vars = $this->childVars(['rounds' => self::ROUNDS, 'seconds' => 30.0]);
         $r = Php::run(self::FORK, $vars, [], 60.0);
         $this->assertCleanExit($r, 'the forking process');
         $parent = $this->lastJsonLine($r);
+        if (isset($parent['skip'])) {
+            $this->markTestSkipped($parent['skip']);
+        }
         $what = $r->describe();
 
         $this->assertSame(0, $parent['child exit'], "child exit status\n{$what}");

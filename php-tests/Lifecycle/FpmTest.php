@@ -20,12 +20,16 @@ use PHPUnit\Framework\TestCase;
  */
 final class FpmTest extends TestCase
 {
-    use LifecycleFixture;
+    use LifecycleFixture {
+        tearDown as fixtureTearDown;
+    }
 
     private const WORKERS = 4;
     private const CONCURRENCY = 8;
     private const CGI_FCGI_REQUESTS = 100;
     private const REQUEST_TIMEOUT = 15.0;
+    /** After this many failed requests (errors, timeouts) the rest are not sent: the test ends soon. */
+    private const MAX_FAILURES = 20;
     private const SEEDS = ['seed-0' => 'plain string', 'seed-1' => ['nested' => [1, 2.5, true, null]], 'seed-2' => 42];
 
     /** The front script: both pools on every request; one line with its pid, counters, checksum, stats. */
@@ -66,19 +70,6 @@ final class FpmTest extends TestCase
         $this->fixtureTearDown();
     }
 
-    private function fixtureTearDown(): void
-    {
-        gc_collect_cycles();
-        if ($this->tableCreated) {
-            $this->tableCreated = false;
-            try {
-                \LambdaCache\Tests\Support\DynamoClient::fromEnv()->deleteTable($this->table);
-            } catch (\RuntimeException) {
-            }
-        }
-        \LambdaCache\Tests\Support\TempDir::remove($this->workDir);
-    }
-
     public function testManyRequestsOverFourWorkersOfAMasterThatLoadedTheExtension(): void
     {
         if (FpmMaster::binary() === null || CgiFcgi::binary() === null || !function_exists('posix_kill')) {
@@ -108,11 +99,14 @@ final class FpmTest extends TestCase
         ];
 
         $started = microtime(true);
-        $responses = CgiFcgi::runAll($address, array_map($params, range(0, self::CGI_FCGI_REQUESTS - 1)), self::CONCURRENCY, self::REQUEST_TIMEOUT, $this->workDir);
+        // A sanity subset through libfcgi's cgi-fcgi, the rest through the PHP client.
+        $subset = array_map($params, range(0, self::CGI_FCGI_REQUESTS - 1));
+        $responses = CgiFcgi::runAll($address, $subset, self::CONCURRENCY, self::REQUEST_TIMEOUT, $this->workDir, self::MAX_FAILURES);
         $cgiSeconds = microtime(true) - $started;
         $client = new FastCgiClient('127.0.0.1', $master->port());
-        $rest = $client->runAll(array_map($params, range(self::CGI_FCGI_REQUESTS, $total - 1)), self::CONCURRENCY, self::REQUEST_TIMEOUT, 900.0);
-        $responses = [...$responses, ...$rest];
+        $rest = array_map($params, range(self::CGI_FCGI_REQUESTS, $total - 1));
+        $overall = max(120.0, $total * 0.03);
+        $responses = [...$responses, ...$client->runAll($rest, self::CONCURRENCY, self::REQUEST_TIMEOUT, $overall, self::MAX_FAILURES)];
         $seconds = microtime(true) - $started;
         fwrite(STDERR, sprintf("\nFpmTest: %d requests in %.1f s (%d through cgi-fcgi in %.1f s), %.0f requests/s\n",
             $total, $seconds, self::CGI_FCGI_REQUESTS, $cgiSeconds, $total / max($seconds, 0.001)));
@@ -157,7 +151,7 @@ final class FpmTest extends TestCase
         $this->assertStringContainsString('ready to handle connections', $log);
         $this->assertSame(0, preg_match('/WARNING|ERROR|ALERT|SIGSEGV|SIGABRT|SIGBUS|core dumped|said into std/', $log), "fpm log:\n{$log}");
         $this->assertSame('', $master->phpErrors(), 'PHP errors of the workers');
-        $this->assertLessThan(600.0, $seconds, "{$total} requests took {$seconds} s");
+        $this->assertLessThan(max(150.0, $total * 0.035), $seconds, "{$total} requests took {$seconds} s");
     }
 
     /** Why a response is not the expected one, or null. */
@@ -171,6 +165,8 @@ final class FpmTest extends TestCase
             $expected[$name] = [self::SEEDS + ["req-{$i}" => null], true, ['i' => $i, 'pool' => $name]];
         }
         $sum = md5(json_encode($expected));
+        // runtimes=1 clients=1: made once in the worker, and none in the master before the fork
+        // (the counters are inherited through fork()).
         if (preg_match("/^ok pid=\\d+ i={$i} sum={$sum} tmp=(\\d+) dynamo=\\1 runtimes=1 clients=1\n\\z/", $r->body) !== 1) {
             return 'unexpected body (wanted sum ' . $sum . ', equal counters, runtimes=1 clients=1): ' . $r->describe();
         }

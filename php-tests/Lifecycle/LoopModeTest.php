@@ -36,12 +36,13 @@ final class LoopModeTest extends TestCase
                 }
                 $keys = ['last', 'inv-' . ($i - 1), 'inv-' . ($i - 2)];
                 $items = iterator_to_array($pool->getItems($keys));
-                $expected = $i === 1 ? [null, null, null] : [$i - 1, ['i' => $i - 1, 'list' => range(1, $i - 1)], $i > 2 ? ['i' => $i - 2, 'list' => range(1, $i - 2)] : null];
+                $written = static fn (int $n): ?array => $n >= 1 ? ['i' => $n, 'list' => range(1, $n)] : null;
+                $expected = [$i > 1 ? $i - 1 : null, $written($i - 1), $written($i - 2)];
                 $got = array_map(static fn ($item) => $item->get(), array_values($items));
                 if (array_keys($items) !== $keys || $got !== $expected) {
                     $problems[] = "{$name}: getItems " . json_encode($got) . ', expected ' . json_encode($expected);
                 }
-                $pool->saveDeferred($pool->getItem('inv-' . $i)->set(['i' => $i, 'list' => range(1, $i)]));
+                $pool->saveDeferred($pool->getItem('inv-' . $i)->set($written($i)));
                 $pool->saveDeferred($pool->getItem('last')->set($i));
                 if (!$pool->commit() || !$pool->save($counter->set($i))) {
                     $problems[] = "{$name}: a write failed";

@@ -22,18 +22,24 @@ final class CgiFcgi
     }
 
     /**
+     * After $maxFailures failed requests no new one is started: the rest fail at once.
+     *
      * @param list<array<string, string>> $requests the CGI environment of each request
      * @return list<FastCgiResponse> in the order of $requests
      */
-    public static function runAll(string $address, array $requests, int $concurrency, float $requestTimeout, string $workDir): array
+    public static function runAll(string $address, array $requests, int $concurrency, float $requestTimeout, string $workDir, int $maxFailures = PHP_INT_MAX): array
     {
         $binary = self::binary() ?? throw new \RuntimeException('cgi-fcgi is not installed (apt-get install libfcgi-bin)');
         $results = [];
         $running = [];
+        $failures = 0;
         $next = 0;
         $count = count($requests);
         try {
             while ($next < $count || $running !== []) {
+                for (; $failures >= $maxFailures && $next < $count; $next++) {
+                    $results[$next] = FastCgiResponse::failed("not started: {$failures} requests failed");
+                }
                 while ($next < $count && count($running) < $concurrency) {
                     $i = $next++;
                     $out = sprintf('%s/cgi-fcgi-%d.out', $workDir, $i);
@@ -73,6 +79,7 @@ final class CgiFcgi
                             ? FastCgiResponse::failed("cgi-fcgi exited with {$code}", $elapsed, $stderr . $stdout)
                             : FastCgiResponse::fromCgiOutput($stdout, $stderr, 0, $elapsed);
                     }
+                    $failures += $results[$i]->error !== null ? 1 : 0;
                     proc_close($r['proc']);
                     @unlink($r['out']);
                     @unlink($r['err']);

@@ -52,25 +52,28 @@ final class FastCgiClient
     }
 
     /**
-     * Runs every request (a list of PARAMS arrays) with at most $concurrency at a time.
+     * Runs every request (a list of PARAMS arrays) with at most $concurrency at a time. After
+     * $maxFailures failed requests (errors, timeouts) no new one is sent: the rest fail at once.
      *
      * @return list<FastCgiResponse> in the order of $requests
      */
-    public function runAll(array $requests, int $concurrency, float $requestTimeout, float $overallTimeout): array
+    public function runAll(array $requests, int $concurrency, float $requestTimeout, float $overallTimeout, int $maxFailures = PHP_INT_MAX): array
     {
         $deadline = microtime(true) + $overallTimeout;
         $results = [];
+        $failures = 0;
         $next = 0;
         $count = count($requests);
         /** @var array<int, array{socket: resource, in: string, started: float}> $flight */
         $flight = [];
         while ($next < $count || $flight !== []) {
-            while ($next < $count && count($flight) < $concurrency && microtime(true) < $deadline) {
+            while ($next < $count && count($flight) < $concurrency && microtime(true) < $deadline && $failures < $maxFailures) {
                 $i = $next++;
                 $started = microtime(true);
                 $socket = @stream_socket_client("tcp://{$this->host}:{$this->port}", $errno, $errstr, 5.0);
                 if ($socket === false) {
                     $results[$i] = FastCgiResponse::failed("connect: {$errstr} ({$errno})", microtime(true) - $started);
+                    $failures++;
                     continue;
                 }
                 $bytes = self::encodeRequest($requests[$i]);
@@ -86,16 +89,16 @@ final class FastCgiClient
                 if ($written < strlen($bytes)) {
                     fclose($socket);
                     $results[$i] = FastCgiResponse::failed('could not send the request', microtime(true) - $started);
+                    $failures++;
                     continue;
                 }
                 stream_set_blocking($socket, false);
                 $flight[$i] = ['socket' => $socket, 'in' => '', 'started' => $started];
             }
             if ($flight === []) {
-                if ($next < $count && microtime(true) >= $deadline) {
-                    for (; $next < $count; $next++) {
-                        $results[$next] = FastCgiResponse::failed('not sent: the overall deadline passed');
-                    }
+                $stop = microtime(true) >= $deadline || $failures >= $maxFailures;
+                for (; $stop && $next < $count; $next++) {
+                    $results[$next] = FastCgiResponse::failed("not sent: the overall deadline passed or {$failures} requests failed");
                 }
                 continue;
             }
@@ -120,6 +123,7 @@ final class FastCgiClient
                     $done = FastCgiResponse::failed(sprintf('no END_REQUEST after %.1f s', $now - $f['started']), $now - $f['started']);
                 }
                 if ($done !== null) {
+                    $failures += $done->error !== null ? 1 : 0;
                     fclose($f['socket']);
                     unset($flight[$i]);
                     $results[$i] = $done;

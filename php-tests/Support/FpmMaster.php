@@ -55,7 +55,7 @@ final class FpmMaster
                 'error_log' => "{$dir}/php-errors.log", 'html_errors' => 'Off', 'memory_limit' => '256M'] + $ini;
             $lines = array_map(static fn (string $k, string $v): string => "{$k} = \"{$v}\"", array_keys($ini), $ini);
             file_put_contents("{$dir}/php.ini", implode("\n", $lines) . "\n");
-            $root = function_exists('posix_geteuid') && posix_geteuid() === 0;
+            $root = self::isRoot();
             file_put_contents("{$dir}/php-fpm.conf", implode("\n", [
                 '[global]',
                 "pid = {$dir}/php-fpm.pid",
@@ -171,14 +171,14 @@ final class FpmMaster
         }
         $workers = array_values(array_unique([...$this->workers, ...$this->childPids()]));
         if ($this->isRunning()) {
-            posix_kill($this->pid, SIGQUIT);
+            proc_terminate($this->proc, 3); // SIGQUIT: graceful stop
             $deadline = microtime(true) + $grace;
             while ($this->isRunning() && microtime(true) < $deadline) {
                 usleep(10000);
             }
             $this->stoppedBy = 'SIGQUIT';
             if ($this->isRunning()) {
-                posix_kill($this->pid, SIGKILL);
+                proc_terminate($this->proc, 9);
                 $this->stoppedBy = 'SIGKILL';
                 while ($this->isRunning()) {
                     usleep(10000);
@@ -193,8 +193,8 @@ final class FpmMaster
             while (self::isFpmProcess($pid) && microtime(true) < $deadline) {
                 usleep(10000);
             }
-            if (self::isFpmProcess($pid)) {
-                posix_kill($pid, SIGKILL);
+            if (self::isFpmProcess($pid) && function_exists('posix_kill')) {
+                posix_kill($pid, 9);
             }
         }
     }
@@ -208,6 +208,15 @@ final class FpmMaster
     public function __destruct()
     {
         $this->stop(5.0);
+    }
+
+    private static function isRoot(): bool
+    {
+        if (function_exists('posix_geteuid')) {
+            return posix_geteuid() === 0;
+        }
+        $status = (string) @file_get_contents('/proc/self/status');
+        return preg_match('/^Uid:\s+\d+\s+0\s/m', $status) === 1;
     }
 
     private static function freePort(): int
