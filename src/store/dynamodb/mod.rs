@@ -93,15 +93,17 @@ impl DynamoStore {
             .map_err(|e| call_error(op, self.table(), e))
     }
 
-    async fn namespace_version(&self, client: &DynamoHttp) -> Result<u64> {
-        if let Some(&(v, at)) = VERSIONS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+    /// The namespace version this process knows: `(version, still fresh)`.
+    fn known_version(&self) -> Option<(u64, bool)> {
+        let versions = VERSIONS.lock().unwrap_or_else(|e| e.into_inner());
+        versions
             .get(&self.version_key)
-        {
-            if at.elapsed() < VERSION_TTL {
-                return Ok(v);
-            }
+            .map(|&(v, at)| (v, at.elapsed() < VERSION_TTL))
+    }
+
+    async fn namespace_version(&self, client: &DynamoHttp) -> Result<u64> {
+        if let Some((v, true)) = self.known_version() {
+            return Ok(v);
         }
         let key = item::key_of(&self.config, &item::version_id(&self.config.namespace));
         let out = self
@@ -118,6 +120,29 @@ impl DynamoStore {
             .unwrap_or(0);
         self.set_version(v);
         Ok(v)
+    }
+
+    /// Reads `keys` at the current namespace version. When the version must be read again,
+    /// it is read at the same time as the items under the version last known (or 0): one round
+    /// trip unless the namespace was cleared meanwhile.
+    async fn read_current(&self, client: &DynamoHttp, keys: &[&[u8]]) -> Result<(Vec<Item>, u64)> {
+        let ns = &self.config.namespace;
+        let ids = |v: u64| keys.iter().map(|k| item::id(ns, v, k)).collect::<Vec<_>>();
+        let guess = match self.known_version() {
+            Some((v, true)) => return Ok((self.fetch(client, ids(v)).await?, v)),
+            Some((v, false)) => v,
+            None => 0,
+        };
+        let (v, items) = futures_util::future::join(
+            self.namespace_version(client),
+            self.fetch(client, ids(guess)),
+        )
+        .await;
+        let v = v?;
+        if v == guess {
+            return Ok((items?, v));
+        }
+        Ok((self.fetch(client, ids(v)).await?, v))
     }
 
     fn set_version(&self, v: u64) {
@@ -252,9 +277,7 @@ impl Store for DynamoStore {
         let ns = &self.config.namespace;
         let wanted = &unique;
         let (items, version) = self.run("read", self.limit(), |client| async move {
-            let v = self.namespace_version(&client).await?;
-            let ids = wanted.iter().map(|k| item::id(ns, v, k)).collect();
-            Ok((self.fetch(&client, ids).await?, v))
+            self.read_current(&client, wanted).await
         })?;
         let index: HashMap<String, usize> = unique
             .iter()
