@@ -12,6 +12,7 @@ ARCH    := $(shell uname -m | sed 's/aarch64/arm64/')
 LAYER   := $(CURDIR)/dist/lambda-cache-php-$(subst .,,$(PHP_VERSION))-$(ARCH).zip
 DOCKER_LAYERS := $(foreach v,82 83 84 85,$(foreach a,x86_64 arm64,docker-layer-php$(v)-$(a)))
 
+.PHONY: test-php84 layer-php84 build-php84-inside layer-php84-inside test-php84-inside
 .PHONY: all deps build demo layer test test-rust test-php test-php-only phpunit bench lint clean $(DOCKER_LAYERS)
 
 all: build
@@ -33,7 +34,7 @@ layer: build
 $(DOCKER_LAYERS):
 	layer/docker.sh $(word 3,$(subst -, ,$@)) $(word 4,$(subst -, ,$@))
 
-test: deps test-rust test-php
+test: deps test-rust test-php test-php84
 
 test-rust:
 	cargo test --no-default-features --locked
@@ -54,6 +55,32 @@ phpunit:
 	  echo "== PHPUnit, psr/cache and psr/simple-cache $$v.0"; \
 	  LAMBDA_CACHE_PSR=$$v LAMBDA_CACHE_SO=$(SO) LAMBDA_CACHE_LAYER=$(LAYER) $(PHPX) $(PHPUNIT) -c phpunit.xml.dist $(PHPUNIT_ARGS); \
 	done
+
+# PHP 8.4 (Debian 13: PHPUnit 11.5, psr/cache + psr/simple-cache 3.0) in the trixie root of
+# scripts/trixie.sh (build/trixie; nothing from Debian 13 on this host). The .so is linked against
+# zig's glibc 2.34 (cargo zigbuild): trixie's glibc 2.41 headers would make it need GLIBC_2.38.
+TRIPLE84 := $(shell uname -m)-unknown-linux-gnu
+SO84     := $(CURDIR)/target/php84/$(TRIPLE84)/release/liblambda_cache.so
+LAYER84  := $(CURDIR)/dist/lambda-cache-php-84-$(ARCH).zip
+
+test-php84: deps
+	scripts/trixie.sh run -- $(MAKE) --no-print-directory test-php84-inside PHPUNIT_ARGS="$(PHPUNIT_ARGS)"
+
+layer-php84: deps
+	scripts/trixie.sh run -- $(MAKE) --no-print-directory layer-php84-inside
+
+# *-inside: in the trixie root only.
+build-php84-inside:
+	PHP=/usr/bin/php8.4 PHP_CONFIG=/usr/bin/php-config8.4 CARGO_TARGET_DIR=$(CURDIR)/target/php84 \
+	  cargo zigbuild --release --locked --target $(TRIPLE84).2.34
+
+layer-php84-inside: build-php84-inside
+	layer/build.sh $(SO84) 8.4 $(ARCH)
+
+test-php84-inside: layer-php84-inside
+	@echo "== PHPUnit 11 on PHP 8.4, psr/cache and psr/simple-cache 3.0 (Debian 13)"
+	LAMBDA_CACHE_PSR=system:3 LAMBDA_CACHE_SO=$(SO84) LAMBDA_CACHE_LAYER=$(LAYER84) \
+	  scripts/dynalite.sh run -- php8.4 -d extension=$(SO84) /usr/bin/phpunit -c phpunit-11.xml.dist $(PHPUNIT_ARGS)
 
 bench: layer
 	cargo bench --no-default-features --locked --bench engines
