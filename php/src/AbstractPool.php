@@ -74,15 +74,16 @@ abstract class AbstractPool implements CacheItemPoolInterface
 
     public function getItems(array $keys = []): iterable
     {
-        $keys = Ttl::keys($keys);
         if ($this->deferred) {
             $items = [];
-            foreach ($this->fetchMany($keys) as $key => [$hit, $value]) {
+            foreach ($this->fetchMany(Ttl::keys($keys)) as $key => [$hit, $value]) {
                 $items[$key] = $hit ? new CacheItem((string) $key, $value, true) : new CacheItem((string) $key);
             }
 
             return $items;
         }
+        // The native store checks every key (type included) before it reads any.
+        $keys = \array_values($keys);
         $hits = $keys ? $this->fetchStored($keys) : [];
         $items = [];
         foreach ($keys as $i => $key) {
@@ -242,6 +243,9 @@ abstract class AbstractPool implements CacheItemPoolInterface
     {
         try {
             [$hits, $errors] = $this->store->getMany($keys);
+        } catch (Native\InvalidArgumentException $e) {
+            Ttl::keys($keys);
+            throw new InvalidArgumentException('LambdaCache: ' . $e->getMessage(), 0, $e);
         } catch (\Exception $e) {
             $this->report($e, ['keys' => $keys]);
 

@@ -11,22 +11,16 @@ use crate::store::Store;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::types::{ZendHashTable, Zval};
 
-/// The bytes of a key zval (strings; integers as their decimal form, as PHP array keys are).
-pub fn key_bytes(z: &Zval) -> Result<Vec<u8>> {
-    if let Some(s) = z.zend_str() {
-        Ok(s.as_bytes().to_vec())
-    } else if let Some(i) = z.long() {
-        Ok(i.to_string().into_bytes())
-    } else {
-        Err(Error::InvalidKey(format!(
-            "keys must be strings, got {}",
-            z.get_type()
-        )))
-    }
+/// The bytes of a key: keys are strings (binary-safe); anything else is an invalid key.
+pub fn key_of(z: &Zval) -> Result<&[u8]> {
+    z.zend_str()
+        .map(|s| s.as_bytes())
+        .ok_or_else(|| Error::InvalidKey(format!("keys must be strings, got {}", z.get_type())))
 }
 
-pub fn keys_of(list: &ZendHashTable) -> Result<Vec<Vec<u8>>> {
-    list.values().map(key_bytes).collect()
+/// The bytes of a list of keys, borrowed from the PHP array.
+pub fn keys_of(list: &ZendHashTable) -> Result<Vec<&[u8]>> {
+    list.values().map(key_of).collect()
 }
 
 /// The value under `key`, or `miss` (returned as is) when there is none. A stored value that
@@ -38,14 +32,7 @@ pub fn get(
     key: &Zval,
     miss: &Zval,
 ) -> Result<Zval> {
-    let owned;
-    let k = match key.zend_str() {
-        Some(s) => s.as_bytes(),
-        None => {
-            owned = key_bytes(key)?;
-            &owned
-        }
-    };
+    let k = key_of(key)?;
     let mut out = Ok(None);
     store.get_many(&[k], &mut |_, e| {
         out = decode(memo, k, &e, policy).map(Some);
@@ -62,9 +49,8 @@ pub fn get_many(
     memo: &mut Memo,
     keys: &ZendHashTable,
 ) -> Result<ZBox<ZendHashTable>> {
-    let keys = keys_of(keys)?;
-    let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
-    let mut hits = ZendHashTable::with_capacity(keys.len() as u32);
+    let refs = keys_of(keys)?;
+    let mut hits = ZendHashTable::with_capacity(refs.len() as u32);
     let mut errors = ZendHashTable::new();
     store.get_many(&refs, &mut |i, e| match decode(memo, refs[i], &e, policy) {
         Ok(v) => {
@@ -135,7 +121,7 @@ pub fn set_many(
             }
         });
         match e {
-            Ok(e) => encoded.push((k.as_slice(), e)),
+            Ok(e) => encoded.push((*k, e)),
             Err(err) => {
                 let _ = failed.insert_at_index(i as i64, format!("{err}"));
             }
@@ -156,8 +142,8 @@ pub fn set(
     value: &Zval,
     expires_at_ms: i64,
 ) -> Result<()> {
-    let k = key_bytes(key)?;
-    crate::key::validate_key(&k)?;
+    let k = key_of(key)?;
+    crate::key::validate_key(k)?;
     let (enc, bytes) = convert::encode(value, policy)?;
     let e = entry::encode_compressed(
         enc,
@@ -172,13 +158,11 @@ pub fn set(
             limit,
         });
     }
-    store.set_many(&[(&k, &e)])
+    store.set_many(&[(k, &e)])
 }
 
 pub fn delete_many(store: &dyn Store, keys: &ZendHashTable) -> Result<()> {
-    let keys = keys_of(keys)?;
-    let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
-    store.delete_many(&refs)
+    store.delete_many(&keys_of(keys)?)
 }
 
 /// `allowedClasses`: `false`, `true` or a list of class names.
