@@ -114,17 +114,20 @@ final class TmpStoreBudgetTest extends TestCase
             $live[] = $key = "live{$i}";
             $this->assertTrue($pool->save($pool->getItem($key)->set(self::value($key))));
         }
-        for ($i = 0; $i < 55; $i++) {
+        // 50 entries of 12 KB stay under the 80% mark where eviction starts.
+        for ($i = 0; $i < 30; $i++) {
             $key = "expiring{$i}";
             $this->assertTrue($pool->save($pool->getItem($key)->set(self::value($key))->expiresAfter(1)));
         }
         usleep(2_200_000);
-        for ($i = 0; $i < 20; $i++) {
+        // 25 more pass it: eviction must take the 30 expired entries, none of the live ones.
+        for ($i = 0; $i < 25; $i++) {
             $new[] = $key = "new{$i}";
             $this->assertTrue($pool->save($pool->getItem($key)->set(self::value($key))));
         }
         $hits = self::hits($this->budgetPool($logger), array_merge($live, $new));
         $this->assertSame(array_fill_keys(array_merge($live, $new), true), $hits, 'live entries were evicted while expired ones were there');
+        $this->assertTrue($pool->stats()['evictions'] >= 30, 'the budget was passed, so the expired entries were evicted');
         $this->assertTrue($pool->stats()['bytes_used'] <= self::MIB);
         $this->assertSame([], $logger->records);
     }

@@ -16,8 +16,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Eviction frees at least this share of the budget, so it does not run on every write.
+/// The largest value is this share of the budget.
 const EVICT_SHARE: u64 = 4;
+/// Writes evict first once the pages in use pass 80% of the budget (LMDB copies pages on
+/// write: a map filled to its last page cannot even delete), down to 60%.
+const HIGH_WATER: f64 = 0.8;
+const LOW_WATER: f64 = 0.6;
 
 /// Configuration of a [`TmpStore`].
 #[derive(Debug, Clone)]
@@ -75,6 +79,9 @@ impl TmpStore {
         F: FnMut(&mut RwTxn, u64) -> heed::Result<()>,
     {
         let touches = self.lru().take();
+        if self.near_full()? {
+            self.evict()?;
+        }
         let mut last = None;
         for attempt in 0..3 {
             if attempt > 0 {
@@ -109,12 +116,27 @@ impl TmpStore {
         txn.commit()
     }
 
-    /// Frees a quarter of the budget (expired entries first, then the least recently used).
+    /// Frees room down to 60% of the budget, and at least a tenth of the entries' bytes
+    /// (expired entries first, then the least recently used).
     pub fn evict(&self) -> Result<u64> {
-        let target = self.shared.map_bytes / EVICT_SHARE;
-        let n = tmp_lru::evict(&self.shared, self.clock.now_ms(), target)?;
+        let keep = (self.shared.map_bytes as f64 * LOW_WATER) as u64;
+        let n = tmp_lru::evict(&self.shared, self.clock.now_ms(), keep, 0.1)?;
         self.evictions.fetch_add(n, Ordering::Relaxed);
         Ok(n)
+    }
+
+    /// Whether the pages in use passed the high-water mark. Costs a look at the meta page, and
+    /// two database stats once the file has grown to 90% of the budget.
+    fn near_full(&self) -> Result<bool> {
+        let map = self.shared.map_bytes as f64;
+        let page = f64::from(self.shared.env.stat().page_size);
+        let file = (self.shared.env.info().last_page_number as f64 + 1.0) * page;
+        if file < map * 0.9 {
+            return Ok(false);
+        }
+        let txn = self.shared.env.read_txn().map_err(classify)?;
+        let used = tmp_lru::pages_in_use(&self.shared, &txn)? as f64;
+        Ok(used >= map * HIGH_WATER)
     }
 
     pub fn stats(&self) -> Result<TmpStats> {

@@ -6,7 +6,7 @@
 //! queued here and re-stamped in `stamps` by this process's next write. Each key is looked at
 //! once per [`GAP`] transactions, so a hit costs one in-memory set lookup.
 
-use super::tmp_env::{classify, Shared};
+use super::tmp_env::{classify, is_map_full, Shared};
 use crate::entry::Entry;
 use crate::error::Result;
 use heed::RwTxn;
@@ -109,16 +109,61 @@ pub fn last_use(shared: &Shared, txn: &heed::RoTxn, key: &[u8], stamp: u64) -> R
     Ok(stamp.max(touched.map(read_u64).unwrap_or(0)))
 }
 
-/// Frees at least `target` bytes: expired and unreadable entries first, then the least
-/// recently used, over every namespace in the directory (they share the budget).
-pub fn evict(shared: &Shared, now_ms: u64, target: u64) -> Result<u64> {
-    let mut txn = shared.env.write_txn().map_err(classify)?;
-    let mut freed = 0u64;
+/// Pages the two databases take, in bytes (their B-trees and overflow pages, not free pages).
+pub fn pages_in_use(shared: &Shared, txn: &heed::RoTxn) -> Result<u64> {
+    let mut bytes = 0;
+    for s in [shared.db.stat(txn), shared.stamps.stat(txn)] {
+        let s = s.map_err(classify)?;
+        bytes += (s.branch_pages + s.leaf_pages + s.overflow_pages) as u64 * u64::from(s.page_size);
+    }
+    Ok(bytes)
+}
+
+/// Deletions per write transaction while evicting. Every deletion copies the pages on its
+/// path, and a nearly full map has few free pages: small transactions fit, and each frees pages
+/// the next ones reuse.
+const EVICT_BATCH: usize = 16;
+
+/// Frees room: expired and unreadable entries first, then the least recently used, over every
+/// namespace in the directory (they share the budget), until the pages in use fall to `keep`
+/// bytes (estimated from the share of entry bytes removed), and at least `min_share` of them.
+/// If even a single deletion finds no free page, the databases are emptied: a cache that
+/// cannot be written to helps no one.
+pub fn evict(shared: &Shared, now_ms: u64, keep: u64, min_share: f64) -> Result<u64> {
+    let victims = choose_victims(shared, now_ms, keep, min_share)?;
+    let mut evicted = 0u64;
+    for batch in victims.chunks(EVICT_BATCH) {
+        match delete_all(shared, batch) {
+            Ok(()) => evicted += batch.len() as u64,
+            Err(e) if is_map_full(&e) => {
+                for k in batch {
+                    match delete_all(shared, std::slice::from_ref(k)) {
+                        Ok(()) => evicted += 1,
+                        Err(e) if is_map_full(&e) => return empty(shared),
+                        Err(e) => return Err(classify(e)),
+                    }
+                }
+            }
+            Err(e) => return Err(classify(e)),
+        }
+    }
+    // LMDB reuses pages freed by transaction N from N+2 on (N-1's snapshot stays valid until
+    // N+1 commits): one small commit more makes the last freed pages usable by the next write.
+    bump(shared).map_err(classify)?;
+    Ok(evicted)
+}
+
+fn choose_victims(shared: &Shared, now_ms: u64, keep: u64, min_share: f64) -> Result<Vec<Vec<u8>>> {
+    let txn = shared.env.read_txn().map_err(classify)?;
+    let used = pages_in_use(shared, &txn)?.max(1);
+    let share = (1.0 - keep as f64 / used as f64).max(min_share);
+    let (mut total, mut freed) = (0u64, 0u64);
     let mut victims = Vec::new();
     let mut live = Vec::new();
     for item in shared.db.iter(&txn).map_err(classify)? {
         let (k, rec) = item.map_err(classify)?;
         let size = (k.len() + rec.len()) as u64;
+        total += size;
         match split(rec) {
             Ok((stamp, e)) if !e.is_expired(now_ms) => live.push((stamp, k.to_vec(), size)),
             _ => {
@@ -127,6 +172,7 @@ pub fn evict(shared: &Shared, now_ms: u64, target: u64) -> Result<u64> {
             }
         }
     }
+    let target = (total as f64 * share) as u64;
     for (stamp, k, _) in live.iter_mut() {
         *stamp = last_use(shared, &txn, k, *stamp)?;
     }
@@ -138,20 +184,33 @@ pub fn evict(shared: &Shared, now_ms: u64, target: u64) -> Result<u64> {
         freed += size;
         victims.push(k);
     }
-    for k in &victims {
-        delete(shared, &mut txn, k).map_err(classify)?;
+    Ok(victims)
+}
+
+fn delete_all(shared: &Shared, keys: &[Vec<u8>]) -> heed::Result<()> {
+    let mut txn = shared.env.write_txn()?;
+    for k in keys {
+        delete(shared, &mut txn, k)?;
     }
-    txn.commit().map_err(classify)?;
-    // LMDB reuses pages freed by transaction N from N+2 on (N-1's snapshot stays valid until
-    // N+1 commits): one small commit makes the freed space usable by the next write.
-    let mut txn = shared.env.write_txn().map_err(classify)?;
+    txn.commit()
+}
+
+fn bump(shared: &Shared) -> heed::Result<()> {
+    let mut txn = shared.env.write_txn()?;
     let id = (txn.id() as u64).to_le_bytes();
-    shared
-        .stamps
-        .put(&mut txn, BUMP_KEY, &id)
-        .map_err(classify)?;
+    shared.stamps.put(&mut txn, BUMP_KEY, &id)?;
+    txn.commit()
+}
+
+/// Empties both databases (dropping a database frees its pages without copying them).
+fn empty(shared: &Shared) -> Result<u64> {
+    let mut txn = shared.env.write_txn().map_err(classify)?;
+    let n = shared.db.len(&txn).map_err(classify)?;
+    shared.db.clear(&mut txn).map_err(classify)?;
+    shared.stamps.clear(&mut txn).map_err(classify)?;
     txn.commit().map_err(classify)?;
-    Ok(victims.len() as u64)
+    bump(shared).map_err(classify)?;
+    Ok(n)
 }
 
 /// A key in `stamps` no cache key can have (storage keys never start with NUL).
