@@ -141,15 +141,7 @@ function main(array $argv): int
     }
     echo $report->summary();
 
-    $json = $report->json();
-    if ($options->jsonFile !== null) {
-        if (file_put_contents($options->jsonFile, $json . "\n") === false) {
-            fail("cannot write {$options->jsonFile}");
-        }
-        progress("JSON written to {$options->jsonFile}");
-    } else {
-        echo $json, "\n";
-    }
+    emitJson($report->json(), $options->jsonFile);
     $tmp->cleanup();
 
     return $options->strict && $report->failed() ? 2 : 0;

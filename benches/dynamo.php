@@ -328,15 +328,7 @@ function main(array $argv): int
     $proxy?->stop();
     echo $report->summary();
 
-    $json = $report->json();
-    if ($options->jsonFile !== null) {
-        if (file_put_contents($options->jsonFile, $json . "\n") === false) {
-            fail("cannot write {$options->jsonFile}");
-        }
-        progress("JSON written to {$options->jsonFile}");
-    } else {
-        echo $json, "\n";
-    }
+    emitJson($report->json(), $options->jsonFile);
 
     return $options->strict && $report->failed() ? 2 : 0;
 }

@@ -172,33 +172,21 @@ final class DynamoReport
             $out .= sprintf("  %-72s %8s  need %-8s %s%s\n", $t['text'], Report::formatRatio($t['value']), $t['need'],
                 $t['status'], $t['why'] !== '' ? " ({$t['why']})" : '');
         }
-        $counts = array_count_values(array_column($targets, 'status'));
-        $out .= sprintf("  => %d PASS, %d FAIL, %d SKIP\n", $counts['PASS'] ?? 0, $counts['FAIL'] ?? 0, $counts['SKIP'] ?? 0);
+        $out .= Report::tally($targets);
 
         return $out;
     }
 
     public function failed(): bool
     {
-        return \in_array('FAIL', array_column($this->targets(), 'status'), true);
+        return Report::anyFailed($this->targets());
     }
 
     public function json(): string
     {
-        return json_encode([
-            'bench' => 'lambda_cache-dynamodb',
-            'time' => gmdate('c'),
-            'settings' => [
-                'seconds' => $this->options->seconds,
-                'warmup_seconds' => $this->options->warmup,
-                'runs' => $this->options->runs,
-                'only' => $this->options->only,
-                'rtt_ms' => $this->environment['rtt_proxy']['ms'] ?? null,
-            ],
-            'environment' => $this->environment,
-            'workloads' => $this->results,
-            'targets' => $this->targets(),
-        ], \JSON_UNESCAPED_SLASHES | \JSON_PRESERVE_ZERO_FRACTION | \JSON_INVALID_UTF8_SUBSTITUTE);
+        $settings = Report::settings($this->options) + ['rtt_ms' => $this->environment['rtt_proxy']['ms'] ?? null];
+
+        return Report::encode('lambda_cache-dynamodb', $settings, $this->environment, $this->results, $this->targets());
     }
 
     private static function unusable(array $m, string $who): ?string

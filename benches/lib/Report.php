@@ -118,31 +118,55 @@ final class Report
                 rtrim(rtrim(sprintf('%.1f', $t['min']), '0'), '.') . 'x', $t['status'],
                 $t['why'] !== '' ? " ({$t['why']})" : '');
         }
-        $counts = array_count_values(array_column($this->targets(), 'status'));
-        $out .= sprintf("  => %d PASS, %d FAIL, %d SKIP\n", $counts['PASS'] ?? 0, $counts['FAIL'] ?? 0, $counts['SKIP'] ?? 0);
+        $out .= self::tally($this->targets());
 
         return $out;
     }
 
     public function failed(): bool
     {
-        return \in_array('FAIL', array_column($this->targets(), 'status'), true);
+        return self::anyFailed($this->targets());
     }
 
     public function json(): string
     {
+        return self::encode('lambda_cache-php', self::settings($this->options), $this->environment, $this->results, $this->targets());
+    }
+
+    /** The closing line of a targets block: how many passed, failed and were skipped. */
+    public static function tally(array $targets): string
+    {
+        $counts = array_count_values(array_column($targets, 'status'));
+
+        return sprintf("  => %d PASS, %d FAIL, %d SKIP\n", $counts['PASS'] ?? 0, $counts['FAIL'] ?? 0, $counts['SKIP'] ?? 0);
+    }
+
+    public static function anyFailed(array $targets): bool
+    {
+        return \in_array('FAIL', array_column($targets, 'status'), true);
+    }
+
+    /** The sampling settings, as every benchmark's JSON line records them. */
+    public static function settings(Options $options): array
+    {
+        return [
+            'seconds' => $options->seconds,
+            'warmup_seconds' => $options->warmup,
+            'runs' => $options->runs,
+            'only' => $options->only,
+        ];
+    }
+
+    /** A benchmark's machine-readable result line. */
+    public static function encode(string $bench, array $settings, array $environment, array $workloads, array $targets): string
+    {
         return json_encode([
-            'bench' => 'lambda_cache-php',
+            'bench' => $bench,
             'time' => gmdate('c'),
-            'settings' => [
-                'seconds' => $this->options->seconds,
-                'warmup_seconds' => $this->options->warmup,
-                'runs' => $this->options->runs,
-                'only' => $this->options->only,
-            ],
-            'environment' => $this->environment,
-            'workloads' => $this->results,
-            'targets' => $this->targets(),
+            'settings' => $settings,
+            'environment' => $environment,
+            'workloads' => $workloads,
+            'targets' => $targets,
         ], \JSON_UNESCAPED_SLASHES | \JSON_PRESERVE_ZERO_FRACTION | \JSON_INVALID_UTF8_SUBSTITUTE);
     }
 

@@ -26,6 +26,19 @@ function progress(string $line): void
  * Registers every autoloader the bench needs; returns a description of where classes come from.
  * $symfony = false (dynamo.php) neither loads nor requires symfony/cache.
  */
+/** Prints the JSON result line, or writes it to --json FILE. */
+function emitJson(string $json, ?string $file): void
+{
+    if ($file === null) {
+        echo $json, "\n";
+        return;
+    }
+    if (file_put_contents($file, $json . "\n") === false) {
+        fail("cannot write {$file}");
+    }
+    progress("JSON written to {$file}");
+}
+
 function bootstrap(string $repoRoot, bool $symfony = true): array
 {
     $loaded = [];
