@@ -103,8 +103,15 @@ impl DynamoHttp {
     /// Calls operation `op` (`GetItem`...) with a JSON body; retries what is worth retrying,
     /// with jittered backoff from 10 ms up to 200 ms.
     pub async fn call(&self, op: &str, body: &Value) -> Result<Value, CallError> {
-        let body =
-            Bytes::from(serde_json::to_vec(body).map_err(|e| CallError::Transport(e.to_string()))?);
+        let body = serde_json::to_vec(body).map_err(|e| CallError::Transport(e.to_string()))?;
+        let answer = self.call_raw(op, body).await?;
+        serde_json::from_slice(&answer)
+            .map_err(|e| CallError::Transport(format!("unreadable answer: {e}")))
+    }
+
+    /// [`call`](Self::call) with the body already serialized; answers the success body's bytes.
+    pub async fn call_raw(&self, op: &str, body: Vec<u8>) -> Result<Bytes, CallError> {
+        let body = Bytes::from(body);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -125,7 +132,7 @@ impl DynamoHttp {
         }
     }
 
-    async fn once(&self, op: &str, body: Bytes) -> Result<Value, CallError> {
+    async fn once(&self, op: &str, body: Bytes) -> Result<Bytes, CallError> {
         let date = amz_date(now_secs());
         let target = format!("DynamoDB_20120810.{op}");
         let mut headers: Vec<(&str, &str)> = vec![
@@ -159,8 +166,7 @@ impl DynamoHttp {
             .map_err(|e| CallError::Transport(e.to_string()))?
             .to_bytes();
         if (200..300).contains(&status) {
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| CallError::Transport(format!("unreadable answer: {e}")));
+            return Ok(bytes);
         }
         let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         let code = v

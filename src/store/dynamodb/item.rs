@@ -7,7 +7,6 @@
 //! of these ids collide.
 
 use super::config::DynamoConfig;
-use crate::entry::Entry;
 use crate::key;
 use serde_json::{json, Map, Value};
 
@@ -68,38 +67,9 @@ pub fn size(config: &DynamoConfig, id: &str, entry_len: usize) -> usize {
         + 21
 }
 
-/// The id of an item.
-pub fn id_of<'a>(config: &DynamoConfig, item: &'a Item) -> Option<&'a str> {
-    item.get(&config.key_attribute)?.get("S")?.as_str()
-}
-
 /// A Number attribute.
 pub fn number(item: &Item, name: &str) -> Option<u64> {
     item.get(name)?.get("N")?.as_str()?.parse().ok()
-}
-
-/// Whether the item's ttl attribute (epoch seconds) has passed at `now_ms`.
-pub fn ttl_passed(config: &DynamoConfig, item: &Item, now_ms: u64) -> bool {
-    let ttl = item
-        .get(&config.ttl_attribute)
-        .and_then(|v| v.get("N"))
-        .and_then(Value::as_str);
-    ttl.and_then(|t| t.parse::<f64>().ok())
-        .is_some_and(|t| t * 1000.0 <= now_ms as f64)
-}
-
-/// The id and the entry bytes of an item read back, unless it is unreadable or expired: by its
-/// entry's own expiry, or by the ttl attribute DynamoDB goes by (it deletes expired items days
-/// late, and emulators never do).
-pub fn live<'a>(config: &DynamoConfig, item: &'a Item, now_ms: u64) -> Option<(&'a str, Vec<u8>)> {
-    let id = id_of(config, item)?;
-    let b64 = item.get(&config.value_attribute)?.get("B")?.as_str()?;
-    let bytes = base64_simd::STANDARD.decode_to_vec(b64).ok()?;
-    let e = Entry::decode(&bytes).ok()?;
-    if e.is_expired(now_ms) || ttl_passed(config, item, now_ms) {
-        return None;
-    }
-    Some((id, bytes))
 }
 
 #[cfg(test)]
@@ -109,51 +79,21 @@ mod tests {
 
     const NOW: u64 = 1_700_000_000_500;
 
-    fn payload(c: &DynamoConfig, it: &Item, now: u64) -> Option<Vec<u8>> {
-        live(c, it, now).map(|(_, b)| Entry::decode(&b).unwrap().payload.to_vec())
-    }
-
     #[test]
-    fn expiry_by_entry_or_ttl_attribute() {
+    fn items_hold_the_entry_and_a_ttl_in_whole_seconds() {
         let c = DynamoConfig::default();
-        let fresh = item(
-            &c,
-            "ns|0:k",
-            &entry::encode(Encoding::Raw, NOW + 1000, b"v"),
-            NOW + 1000,
+        let e = entry::encode(Encoding::Raw, NOW + 1000, b"v");
+        let it = item(&c, "ns|0:k", &e, NOW + 1000);
+        assert_eq!(it["id"], json!({ "S": "ns|0:k" }));
+        assert_eq!(
+            it["value"],
+            json!({ "B": base64_simd::STANDARD.encode_to_string(&e) })
         );
-        assert_eq!(payload(&c, &fresh, NOW).as_deref(), Some(&b"v"[..]));
-        assert_eq!(live(&c, &fresh, NOW).map(|(id, _)| id), Some("ns|0:k"));
+        assert_eq!(number(&it, "ttl"), Some((NOW + 1000).div_ceil(1000)));
         assert!(
-            live(&c, &fresh, NOW + 1000).is_none(),
-            "expired by its entry"
+            !item(&c, "ns|0:k", &e, 0).contains_key("ttl"),
+            "no expiry, no ttl"
         );
-        // Someone else's item: no expiry in the entry, a ttl in the past.
-        let mut stale = item(&c, "ns|0:k", &entry::encode(Encoding::Raw, 0, b"v"), 0);
-        assert!(live(&c, &stale, NOW).is_some());
-        stale.insert("ttl".into(), json!({ "N": ((NOW / 1000) - 1).to_string() }));
-        assert!(
-            live(&c, &stale, NOW).is_none(),
-            "expired by its ttl attribute"
-        );
-        // The ttl attribute is whole seconds, rounded up from the entry's expiry.
-        assert_eq!(number(&fresh, "ttl"), Some((NOW + 1000).div_ceil(1000)));
-    }
-
-    #[test]
-    fn unreadable_items_are_misses() {
-        let c = DynamoConfig::default();
-        let mut it = key_of(&c, "x");
-        assert!(live(&c, &it, NOW).is_none());
-        it.insert("value".into(), json!({ "S": "text" }));
-        assert!(live(&c, &it, NOW).is_none());
-        it.insert("value".into(), json!({ "B": "not base64!" }));
-        assert!(live(&c, &it, NOW).is_none());
-        it.insert(
-            "value".into(),
-            json!({ "B": base64_simd::STANDARD.encode_to_string(b"garbage") }),
-        );
-        assert!(live(&c, &it, NOW).is_none());
     }
 
     #[test]
@@ -182,7 +122,6 @@ mod tests {
         };
         let it = item(&c, "id", &entry::encode(Encoding::Raw, NOW, b"x"), NOW);
         assert!(it.contains_key("pk") && it.contains_key("v") && it.contains_key("exp"));
-        assert!(live(&c, &it, NOW - 1).is_some());
         assert_eq!(size(&c, "id", 13), 2 + 2 + 1 + 13 + 3 + 21);
     }
 }

@@ -9,6 +9,7 @@ pub mod config;
 mod errors;
 pub mod http;
 pub mod item;
+pub mod read;
 pub mod sigv4;
 
 use self::batch::{Backoff, GET_CHUNK, WRITE_CHUNK};
@@ -16,6 +17,7 @@ use self::config::{DynamoConfig, Resolved};
 use self::errors::call_error;
 use self::http::{CallError, DynamoHttp};
 use self::item::Item;
+use self::read::Fetched;
 use super::Store;
 use crate::clock::Clock;
 use crate::entry::Entry;
@@ -93,6 +95,27 @@ impl DynamoStore {
             .map_err(|e| call_error(op, self.table(), e))
     }
 
+    /// A read: `body` sent as it is, the answer parsed by `parse` (the typed read path).
+    async fn read<T>(
+        &self,
+        client: &DynamoHttp,
+        op: &str,
+        body: Vec<u8>,
+        parse: impl FnOnce(&[u8]) -> std::result::Result<T, String>,
+    ) -> Result<T> {
+        let answer = client
+            .call_raw(op, body)
+            .await
+            .map_err(|e| call_error(op, self.table(), e))?;
+        parse(&answer).map_err(|e| {
+            call_error(
+                op,
+                self.table(),
+                CallError::Transport(format!("unreadable answer: {e}")),
+            )
+        })
+    }
+
     /// The namespace version this process knows: `(version, still fresh)`.
     fn known_version(&self) -> Option<(u64, bool)> {
         let versions = VERSIONS.lock().unwrap_or_else(|e| e.into_inner());
@@ -125,7 +148,11 @@ impl DynamoStore {
     /// Reads `keys` at the current namespace version. When the version must be read again,
     /// it is read at the same time as the items under the version last known (or 0): one round
     /// trip unless the namespace was cleared meanwhile.
-    async fn read_current(&self, client: &DynamoHttp, keys: &[&[u8]]) -> Result<(Vec<Item>, u64)> {
+    async fn read_current(
+        &self,
+        client: &DynamoHttp,
+        keys: &[&[u8]],
+    ) -> Result<(Vec<Fetched>, u64)> {
         let ns = &self.config.namespace;
         let ids = |v: u64| keys.iter().map(|k| item::id(ns, v, k)).collect::<Vec<_>>();
         let guess = match self.known_version() {
@@ -150,41 +177,28 @@ impl DynamoStore {
         versions.insert(self.version_key.clone(), (v, Instant::now()));
     }
 
-    async fn fetch(&self, client: &DynamoHttp, ids: Vec<String>) -> Result<Vec<Item>> {
-        let consistent = self.config.consistent_read;
+    async fn fetch(&self, client: &DynamoHttp, ids: Vec<String>) -> Result<Vec<Fetched>> {
+        let (config, table) = (&self.config, self.table());
+        let consistent = config.consistent_read;
         if ids.len() == 1 {
-            let key = item::key_of(&self.config, &ids[0]);
-            let out = self
-                .call(
-                    client,
-                    "GetItem",
-                    json!({ "TableName": self.table(), "Key": key, "ConsistentRead": consistent }),
-                )
+            let body = read::get_body(config, table, &ids[0], consistent);
+            let found = self
+                .read(client, "GetItem", body, |a| read::parse_get(config, a))
                 .await?;
-            return Ok(out
-                .get("Item")
-                .and_then(Value::as_object)
-                .cloned()
-                .into_iter()
-                .collect());
+            return Ok(found.into_iter().collect());
         }
-        batch::run(ids, GET_CHUNK, Backoff::default(), |chunk: Vec<String>| async move {
-            let keys: Vec<Item> = chunk.iter().map(|id| item::key_of(&self.config, id)).collect();
-            let body = json!({ "RequestItems": { self.table(): { "Keys": keys, "ConsistentRead": consistent } } });
-            let mut out = self.call(client, "BatchGetItem", body).await?;
-            let items = match out.pointer_mut(&format!("/Responses/{}", self.table())).map(Value::take) {
-                Some(Value::Array(a)) => a.into_iter().filter_map(|v| match v {
-                    Value::Object(m) => Some(m),
-                    _ => None,
-                }).collect(),
-                _ => Vec::new(),
-            };
-            let left = match out.pointer(&format!("/UnprocessedKeys/{}/Keys", self.table())) {
-                Some(Value::Array(keys)) => keys.iter().filter_map(|k| k.as_object().and_then(|k| item::id_of(&self.config, k)).map(str::to_string)).collect(),
-                _ => Vec::new(),
-            };
-            Ok((items, left))
-        })
+        batch::run(
+            ids,
+            GET_CHUNK,
+            Backoff::default(),
+            |chunk: Vec<String>| async move {
+                let body = read::batch_get_body(config, table, &chunk, consistent);
+                self.read(client, "BatchGetItem", body, |a| {
+                    read::parse_batch_get(config, a)
+                })
+                .await
+            },
+        )
         .await
     }
 
@@ -287,11 +301,11 @@ impl Store for DynamoStore {
         let now = self.clock.now_ms();
         let mut buf = Vec::new();
         for it in &items {
-            let Some((id, bytes)) = item::live(&self.config, it, now) else {
+            let Some(bytes) = it.live(now) else { continue };
+            let Some(&u) = index.get(&it.id) else {
                 continue;
             };
-            let Some(&u) = index.get(id) else { continue };
-            let Ok(entry) = Entry::decode(&bytes) else {
+            let Ok(entry) = Entry::decode(bytes) else {
                 continue;
             };
             let Ok(plain) = entry.plain(&mut buf) else {
