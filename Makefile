@@ -86,7 +86,7 @@ bench: layer
 	cargo bench --no-default-features --locked --bench engines
 	cargo bench --no-default-features --locked --bench compression
 	$(PHPX) -d apc.enable_cli=1 -d opcache.enable_cli=1 benches/bench.php
-	scripts/dynalite.sh run -- $(PHPX) benches/dynamo.php
+	DYNALITE_INSTANCES=2 scripts/dynalite.sh run -- $(PHPX) benches/dynamo.php
 	LAMBDA_CACHE_SO=$(SO) scripts/dynalite.sh run -- $(PHP) benches/startup.php
 
 lint:

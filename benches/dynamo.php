@@ -114,7 +114,8 @@ function runDynamoWorkload(Workload $w, array $impls, Sampler $sampler, Options 
             if ($proxy !== null) {
                 // Over the sample, its warm-up included: the most requests held at once, the connections used.
                 $sample['proxy'] = ['max_held' => $after['max_held'], 'connections' => $after['used'],
-                    'requests' => $after['requests'] - $before['requests']];
+                    'requests' => $after['requests'] - $before['requests'],
+                    'per_emulator' => array_map(static fn (int $a, int $b) => $a - $b, $after['per_upstream'], $before['per_upstream'])];
                 $m['proxy']['max_held'] = max($m['proxy']['max_held'], $after['max_held']);
                 $m['proxy']['connections'] = max($m['proxy']['connections'], $after['used']);
                 $m['proxy']['requests'] += $sample['proxy']['requests'];
@@ -125,8 +126,8 @@ function runDynamoWorkload(Workload $w, array $impls, Sampler $sampler, Options 
             progress(sprintf('[%s] round %d/%d  %-31s %8s ops/s %9.1f us/op wall %8.1f PHP CPU %8s emulator CPU%s%s',
                 $w->id, $round, $options->runs, $m['label'], number_format($sample['ops_per_sec']), $sample['wall_us'],
                 $sample['cpu_us'], $sample['emulator_cpu_us'] !== null ? sprintf('%.1f', $sample['emulator_cpu_us']) : '-',
-                isset($sample['proxy']) ? sprintf('  proxy: up to %d requests held at once, %d connections used',
-                    $sample['proxy']['max_held'], $sample['proxy']['connections']) : '',
+                isset($sample['proxy']) ? sprintf('  proxy: up to %d requests held at once, %d connections used, requests per emulator %s',
+                    $sample['proxy']['max_held'], $sample['proxy']['connections'], implode('/', $sample['proxy']['per_emulator'])) : '',
                 $s['failures'] > 0 ? "  ({$s['failures']} of {$s['ops']} checks failed)" : ''));
             unset($m);
         }
@@ -232,6 +233,23 @@ function rttMs(): int
     return (int) $value;
 }
 
+/**
+ * The emulators behind the RTT proxy: DYNALITE_ENDPOINTS (scripts/dynalite.sh, DYNALITE_INSTANCES=N)
+ * when it starts with $endpoint, else $endpoint alone. Each gets the bench's table and the same
+ * items: replicas that serve concurrent requests concurrently, as DynamoDB does.
+ *
+ * @return non-empty-list<string>
+ */
+function emulatorEndpoints(string $endpoint): array
+{
+    $listed = preg_split('/\s+/', trim((string) getenv('DYNALITE_ENDPOINTS')), -1, \PREG_SPLIT_NO_EMPTY) ?: [];
+    if ($listed === [] || $listed[0] !== $endpoint) {
+        return [$endpoint];
+    }
+
+    return array_values(array_unique($listed));
+}
+
 /** A fresh table: made by our pool's createTable() (the plain client's CreateTable with BENCH_PEER_ONLY). */
 function createBenchTable(PlainDynamoClient $client, string $table, string $endpoint, bool $withOurs): string
 {
@@ -276,42 +294,52 @@ function main(array $argv): int
         fail("the plain client's SigV4 signer fails AWS's test vectors:\n  " . implode("\n  ", $bad));
     }
 
-    $client = PlainDynamoClient::fromEnvironment($endpoint);
     $table = sprintf('lc-bench-%d-%s', getmypid(), bin2hex(random_bytes(3)));
-    try {
-        $createdBy = createBenchTable($client, $table, $endpoint, $oursUnavailable === null);
-    } catch (\Throwable $e) {
-        fail("cannot create table {$table} at {$endpoint}: " . describe($e, 'CreateTable'));
+    $rttWanted = array_intersect(DYNAMO_RTT_WORKLOADS, $options->only) !== [];
+    // Workloads a-d use the first emulator; the RTT proxy spreads its connections over all of them.
+    $backends = $rttWanted ? emulatorEndpoints($endpoint) : [$endpoint];
+    $warm = 0;
+    $direct = [];
+    foreach ($backends as $backend) {
+        $client = PlainDynamoClient::fromEnvironment($backend);
+        try {
+            $createdBy = createBenchTable($client, $table, $backend, $oursUnavailable === null);
+        } catch (\Throwable $e) {
+            fail("cannot create table {$table} at {$backend}: " . describe($e, 'CreateTable'));
+        }
+        try {
+            $warm += warmEmulator($client, $table, EMULATOR_WARMUP_SECONDS);
+        } catch (\Throwable $e) {
+            fail("warming up the emulator at {$backend} failed: " . describe($e, 'warm-up'));
+        }
+        $direct[] = dynamoImplementations($table, $backend, $client, $oursUnavailable);
     }
-    try {
-        $warm = warmEmulator($client, $table, EMULATOR_WARMUP_SECONDS);
-    } catch (\Throwable $e) {
-        fail('warming up the emulator failed: ' . describe($e, 'warm-up'));
-    }
-    $impls = dynamoImplementations($table, $endpoint, $client, $oursUnavailable);
+    $impls = $direct[0];
     $proxy = null;
     $rttImpls = [];
-    if (array_intersect(DYNAMO_RTT_WORKLOADS, $options->only) !== []) {
+    if ($rttWanted) {
         try {
-            $proxy = RttProxy::start($endpoint, $rttMs, RTT_PROXY_MAX_LIFETIME);
+            $proxy = RttProxy::start($backends, $rttMs, RTT_PROXY_MAX_LIFETIME);
         } catch (\Throwable $e) {
             fail('cannot start the RTT proxy for workloads ' . implode(',', DYNAMO_RTT_WORKLOADS) . ': '
                 . describe($e, 'start') . "\n(BENCH_ONLY=a,b,c,d runs without it.)");
         }
         // The plain client through the proxy has a client (and curl handle) of its own.
         $rttImpls = dynamoImplementations($table, $proxy->endpoint(), PlainDynamoClient::fromEnvironment($proxy->endpoint()),
-            $oursUnavailable, $impls);
+            $oursUnavailable, $direct);
     }
-    $workloads = dynamoWorkloads($rttMs);
-    $emulator = findEmulator($endpoint) + ['warmup_requests' => $warm];
-    $rtt = $proxy !== null ? ['ms' => $rttMs, 'endpoint' => $proxy->endpoint(), 'pid' => $proxy->pid()] : null;
+    $workloads = dynamoWorkloads($rttMs, \count($backends));
+    $emulators = array_map(static fn (string $b) => findEmulator($b), $backends);
+    $emulator = $emulators[0] + ['warmup_requests' => $warm, 'replicas' => \count($backends)];
+    $rtt = $proxy !== null ? ['ms' => $rttMs, 'endpoint' => $proxy->endpoint(), 'pid' => $proxy->pid(),
+        'emulators' => \count($backends)] : null;
     $report = new DynamoReport(dynamoEnvironment($endpoint, $emulator, $table, $createdBy, $rtt), $options,
         array_map(static fn (Workload $w) => $w->title, $workloads));
     $warnings = new Warnings();
     $warnings->install();
 
     echo $report->header();
-    $sampler = new Sampler($options->seconds, $options->warmup, processCpuProbe($emulator['pid']));
+    $sampler = new Sampler($options->seconds, $options->warmup, processCpuProbe(array_column($emulators, 'pid')));
     foreach (DYNAMO_RUN_ORDER as $id) {
         if (\in_array($id, $options->only, true)) {
             progress("[{$id}] {$workloads[$id]->title}");

@@ -12,6 +12,11 @@
 #   AWS_EC2_METADATA_DISABLED=true;
 # - stops dynalite when COMMAND ends, fails or is interrupted, and exits with COMMAND's status.
 #
+# DYNALITE_INSTANCES=N (1..16, default 1) starts N independent emulators, each with its own port and
+# its own empty store; the first is LAMBDA_CACHE_DYNAMODB_ENDPOINT, and DYNALITE_ENDPOINTS lists all
+# N, space-separated (it is set with one instance too). benches/dynamo.php uses the others as
+# replicas of the first: dynalite serves one request at a time, real DynamoDB serves many at once.
+#
 # Version: dynalite 3.2.2, the last 3.x. dynalite 4 declares `node >= 20`, but a fresh Debian 12
 # gets Node 18 from `apt install nodejs`; 3.2.2 declares no Node floor and runs on Node 18 and 20.
 # Its only native module, leveldown, is an optional dependency used for on-disk stores (--path)
@@ -68,20 +73,28 @@ ensure_dynalite() {
 ensure_node
 ensure_dynalite
 
+instances="${DYNALITE_INSTANCES:-1}"
+if ! [[ "$instances" =~ ^[0-9]+$ ]] || [ "$instances" -lt 1 ] || [ "$instances" -gt 16 ]; then
+  say "DYNALITE_INSTANCES must be a whole number from 1 to 16, got '$instances'"
+  exit 2
+fi
+
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/dynalite.XXXXXX")"
-log="$workdir/dynalite.log"
-pid=""
+pids=()
 
 cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  local pid
+  for pid in "${pids[@]}"; do
     kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
     for _ in $(seq 1 50); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
     kill -9 "$pid" 2>/dev/null || true
-  fi
-  [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$workdir"
 }
 trap cleanup EXIT
@@ -99,36 +112,49 @@ server.listen(0, "127.0.0.1", function () {
 process.on("SIGTERM", function () { process.exit(0); });
 process.on("SIGINT", function () { process.exit(0); });
 '
-: >"$log"
-node -e "$launcher" "$module" </dev/null >>"$log" 2>&1 &
-pid=$!
 
-fail_start() {
-  say "$1; its log:"
-  sed 's/^/  /' "$log" >&2 || true
-  exit 1
+# Starts instance $1 in the background and sets $port once it answers; exits on failure.
+start_instance() {
+  local log="$workdir/dynalite.$1.log" pid answered=""
+  : >"$log"
+  node -e "$launcher" "$module" </dev/null >>"$log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  port=""
+  # Bounded wait: the port line, then an HTTP answer (dynalite answers GET / with "healthy").
+  for _ in $(seq 1 150); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      say "dynalite exited before it answered; its log:"
+      sed 's/^/  /' "$log" >&2 || true
+      exit 1
+    fi
+    if [ -z "$port" ]; then
+      port="$(sed -n 's~^Listening at http://127\.0\.0\.1:\([0-9][0-9]*\)$~\1~p' "$log" 2>/dev/null | head -n 1 || true)"
+    fi
+    if [ -n "$port" ] && (
+      exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
+      printf 'GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+      IFS= read -r -t 2 status <&3 || exit 1
+      [[ "$status" == "HTTP/1."*" 200"* ]]
+    ) 2>/dev/null; then
+      answered=1
+      break
+    fi
+    sleep 0.1
+  done
+  if [ -z "$answered" ]; then
+    say "dynalite did not answer within 15 s; its log:"
+    sed 's/^/  /' "$log" >&2 || true
+    exit 1
+  fi
 }
 
-# Bounded wait: the port line, then an HTTP answer (dynalite answers GET / with "healthy").
-port=""
-answered=""
-for _ in $(seq 1 150); do
-  kill -0 "$pid" 2>/dev/null || fail_start "dynalite exited before it answered"
-  if [ -z "$port" ]; then
-    port="$(sed -n 's~^Listening at http://127\.0\.0\.1:\([0-9][0-9]*\)$~\1~p' "$log" 2>/dev/null | head -n 1 || true)"
-  fi
-  if [ -n "$port" ] && (
-    exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
-    printf 'GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
-    IFS= read -r -t 2 status <&3 || exit 1
-    [[ "$status" == "HTTP/1."*" 200"* ]]
-  ) 2>/dev/null; then
-    answered=1
-    break
-  fi
-  sleep 0.1
+endpoints=()
+for i in $(seq 1 "$instances"); do
+  start_instance "$i"
+  endpoints+=("http://127.0.0.1:$port")
 done
-[ -n "$answered" ] || fail_start "dynalite did not answer within 15 s"
+port="${endpoints[0]##*:}"
 
 export LAMBDA_CACHE_DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 export AWS_REGION="${AWS_REGION:-us-east-1}"
@@ -136,7 +162,9 @@ export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
 export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
 export AWS_EC2_METADATA_DISABLED="${AWS_EC2_METADATA_DISABLED:-true}"
 
-say "dynalite $DYNALITE_VERSION at $LAMBDA_CACHE_DYNAMODB_ENDPOINT (pid $pid)"
+export DYNALITE_ENDPOINTS="${endpoints[*]}"
+
+say "dynalite $DYNALITE_VERSION at $DYNALITE_ENDPOINTS (pid ${pids[*]})"
 
 set +e
 "$@"

@@ -21,14 +21,17 @@ const SAVE_QUEUE = 200;
 /** One implementation: builds a new PSR-6 pool over the bench's table. */
 final class DynImpl
 {
-    /** @param \Closure(): CacheItemPoolInterface $pool */
+    /**
+     * @param \Closure(): CacheItemPoolInterface $pool
+     * @param list<DynImpl> $direct the same implementation straight at each emulator behind the
+     *                              RTT proxy: the RTT ones fill their keys through these
+     */
     public function __construct(
         public readonly string $id,
         public readonly string $label,
         private readonly \Closure $pool,
         public readonly ?string $unavailable = null,
-        /** The same implementation straight at the emulator: the RTT ones fill their keys through it. */
-        public readonly ?DynImpl $direct = null,
+        public readonly array $direct = [],
     ) {
     }
 
@@ -38,33 +41,36 @@ final class DynImpl
     }
 
     /**
-     * The pool for an untimed prefill: $timed itself, or for an RTT implementation a pool of the
-     * same implementation straight at the emulator (the plain pool commits one PutItem per key:
-     * 1,000 keys through the proxy would take 10 s at 10 ms).
+     * The pools for an untimed prefill: $timed itself, or for an RTT implementation a pool of the
+     * same implementation straight at each emulator behind the proxy (every replica gets the same
+     * items; and the plain pool commits one PutItem per key: 1,000 keys through the proxy would
+     * take 10 s at 10 ms).
+     *
+     * @return list<CacheItemPoolInterface>
      */
-    public function prefillPool(CacheItemPoolInterface $timed): CacheItemPoolInterface
+    public function prefillPools(CacheItemPoolInterface $timed): array
     {
-        return $this->direct?->pool() ?? $timed;
+        return $this->direct === [] ? [$timed] : array_map(static fn (DynImpl $d) => $d->pool(), $this->direct);
     }
 }
 
 /**
- * Ours first, then the peer. With $direct (the implementations straight at the emulator), the
- * same two pointed at $endpoint, the RTT proxy: ours through its endpoint: option, the plain
- * client with a client (its own curl handle) whose endpoint is the proxy.
+ * Ours first, then the peer. With $direct (per emulator behind the RTT proxy, the implementations
+ * straight at it), the same two pointed at $endpoint, the RTT proxy: ours through its endpoint:
+ * option, the plain client with a client (its own curl handle) whose endpoint is the proxy.
  *
- * @param ?list<DynImpl> $direct
+ * @param list<list<DynImpl>> $direct
  * @return list<DynImpl>
  */
 function dynamoImplementations(string $table, string $endpoint, PlainDynamoClient $client, ?string $oursUnavailable,
-    ?array $direct = null): array
+    array $direct = []): array
 {
     return [
         new DynImpl('ours', 'LambdaCache DynamoDbCachePool',
             static fn () => new \LambdaCache\DynamoDbCachePool(table: $table, namespace: 'bench', endpoint: $endpoint),
-            $oursUnavailable, $direct[0] ?? null),
+            $oursUnavailable, array_column($direct, 0)),
         new DynImpl('plain', 'plain PHP client (curl+SigV4)',
-            static fn () => new PlainDynamoPool($client, $table, 'plain'), null, $direct[1] ?? null),
+            static fn () => new PlainDynamoPool($client, $table, 'plain'), null, array_column($direct, 1)),
     ];
 }
 
@@ -96,7 +102,9 @@ function dynamoHitSubject(DynImpl $impl): Subject
 {
     $pool = $impl->pool();
     $keys = manyKeys('hit', 100);
-    prefillDynamo($impl->prefillPool($pool), $keys, stringValue(1));
+    foreach ($impl->prefillPools($pool) as $target) {
+        prefillDynamo($target, $keys, stringValue(1));
+    }
     $batch = static function (int $n) use ($pool, $keys): int {
         $bad = 0;
         for ($i = 0; $i < $n; ++$i) {
@@ -153,7 +161,9 @@ function dynamoGetItemsSubject(DynImpl $impl, int $count): Subject
 {
     $pool = $impl->pool();
     $keys = manyKeys("many{$count}_", $count);
-    prefillDynamo($impl->prefillPool($pool), $keys, stringValue(3));
+    foreach ($impl->prefillPools($pool) as $target) {
+        prefillDynamo($target, $keys, stringValue(3));
+    }
     $batch = static function (int $n) use ($pool, $keys, $count): int {
         $bad = 0;
         for ($i = 0; $i < $n; ++$i) {
@@ -174,13 +184,15 @@ function dynamoGetItemsSubject(DynImpl $impl, int $count): Subject
 }
 
 /**
- * e-g run with the implementations pointed at the RTT proxy ($rttMs: its delay per request).
+ * e-g run with the implementations pointed at the RTT proxy ($rttMs: its delay per request;
+ * $emulators: how many emulators it spreads connections over).
  *
  * @return array<string, Workload> prepare: \Closure(DynImpl): Subject
  */
-function dynamoWorkloads(int $rttMs): array
+function dynamoWorkloads(int $rttMs, int $emulators = 1): array
 {
-    $rtt = "through the RTT proxy, {$rttMs} ms per request";
+    $rtt = "through the RTT proxy, {$rttMs} ms per request"
+        . ($emulators > 1 ? ", its connections spread over {$emulators} emulators holding the same items" : '');
     $list = [
         new Workload('a', 'getItem() hit, 200-byte string', 'getItem/s',
             '100 existing keys in rotation; each op: getItem() + isHit() + get(), value checked (one GetItem)',

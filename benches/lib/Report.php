@@ -133,12 +133,13 @@ final class Report
         return self::encode('lambda_cache-php', self::settings($this->options), $this->environment, $this->results, $this->targets());
     }
 
-    /** The closing line of a targets block: how many passed, failed and were skipped. */
+    /** The closing line of a targets block: how many passed, failed and were skipped (and reference lines, INFO). */
     public static function tally(array $targets): string
     {
         $counts = array_count_values(array_column($targets, 'status'));
 
-        return sprintf("  => %d PASS, %d FAIL, %d SKIP\n", $counts['PASS'] ?? 0, $counts['FAIL'] ?? 0, $counts['SKIP'] ?? 0);
+        return sprintf("  => %d PASS, %d FAIL, %d SKIP%s\n", $counts['PASS'] ?? 0, $counts['FAIL'] ?? 0, $counts['SKIP'] ?? 0,
+            isset($counts['INFO']) ? " (and {$counts['INFO']} reference line, not a target)" : '');
     }
 
     public static function anyFailed(array $targets): bool
