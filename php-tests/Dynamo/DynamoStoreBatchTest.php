@@ -142,6 +142,36 @@ final class DynamoStoreBatchTest extends TestCase
         $proxy->stop();
     }
 
+    /**
+     * 100 items of 40 KB (random, so zstd cannot shrink them): one BatchGetItem answer would be
+     * about 5 MB, and the emulator, like DynamoDB past its answer limit, returns part of the items
+     * and hands the rest back as UnprocessedKeys, which the pool must ask for again.
+     */
+    public function testGetItemsFollowsUnprocessedKeysOfAnOversizedAnswer(): void
+    {
+        $proxy = FaultProxy::start($this->endpoint);
+        $pool = $this->dynamoPool(['namespace' => 'big', 'endpoint' => $proxy->endpoint(), 'logger' => $logger = new TestLogger()]);
+        $values = [];
+        for ($i = 0; $i < 100; $i++) {
+            $values["big{$i}"] = random_bytes(40_000);
+            $pool->saveDeferred($pool->getItem("big{$i}")->set($values["big{$i}"]));
+        }
+        $this->assertTrue($pool->commit());
+
+        $before = $proxy->operations();
+        $items = self::toArray($pool->getItems(array_keys($values)));
+        $get = self::delta($before, $proxy->operations());
+        $this->assertSame(array_keys($values), array_keys($items));
+        foreach ($values as $key => $value) {
+            $this->assertTrue($items[$key]->isHit(), $key);
+            $this->assertSame($value, $items[$key]->get(), $key);
+        }
+        $this->assertGreaterThanOrEqual(2, $get['BatchGetItem'] ?? 0,
+            'one chunk of 100 keys, asked again for its unprocessed keys ' . json_encode($get));
+        $this->assertSame([], $logger->warnings());
+        $proxy->stop();
+    }
+
     /** @return array<string, int> operations in $after that were not in $before */
     private static function delta(array $before, array $after): array
     {

@@ -41,22 +41,6 @@ pub fn key_of(config: &DynamoConfig, id: &str) -> Item {
     m
 }
 
-/// The item storing an encoded entry under `id`.
-pub fn item(config: &DynamoConfig, id: &str, entry: &[u8], expires_at_ms: u64) -> Item {
-    let mut item = key_of(config, id);
-    item.insert(
-        config.value_attribute.clone(),
-        json!({ "B": base64_simd::STANDARD.encode_to_string(entry) }),
-    );
-    if expires_at_ms != 0 {
-        item.insert(
-            config.ttl_attribute.clone(),
-            json!({ "N": expires_at_ms.div_ceil(1000).to_string() }),
-        );
-    }
-    item
-}
-
 /// The size DynamoDB counts for an item.
 pub fn size(config: &DynamoConfig, id: &str, entry_len: usize) -> usize {
     config.key_attribute.len()
@@ -75,26 +59,6 @@ pub fn number(item: &Item, name: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entry::{self, Encoding};
-
-    const NOW: u64 = 1_700_000_000_500;
-
-    #[test]
-    fn items_hold_the_entry_and_a_ttl_in_whole_seconds() {
-        let c = DynamoConfig::default();
-        let e = entry::encode(Encoding::Raw, NOW + 1000, b"v");
-        let it = item(&c, "ns|0:k", &e, NOW + 1000);
-        assert_eq!(it["id"], json!({ "S": "ns|0:k" }));
-        assert_eq!(
-            it["value"],
-            json!({ "B": base64_simd::STANDARD.encode_to_string(&e) })
-        );
-        assert_eq!(number(&it, "ttl"), Some((NOW + 1000).div_ceil(1000)));
-        assert!(
-            !item(&c, "ns|0:k", &e, 0).contains_key("ttl"),
-            "no expiry, no ttl"
-        );
-    }
 
     #[test]
     fn ids_are_utf8_distinct_and_bounded() {
@@ -113,15 +77,18 @@ mod tests {
     }
 
     #[test]
-    fn custom_attribute_names() {
+    fn sizes_count_names_and_values() {
         let c = DynamoConfig {
             key_attribute: "pk".into(),
             value_attribute: "v".into(),
             ttl_attribute: "exp".into(),
             ..Default::default()
         };
-        let it = item(&c, "id", &entry::encode(Encoding::Raw, NOW, b"x"), NOW);
-        assert!(it.contains_key("pk") && it.contains_key("v") && it.contains_key("exp"));
         assert_eq!(size(&c, "id", 13), 2 + 2 + 1 + 13 + 3 + 21);
+        let k = key_of(&c, "id");
+        assert_eq!(Value::Object(k), json!({ "pk": { "S": "id" } }));
+        let mut with_v = Map::new();
+        with_v.insert("v".into(), json!({ "N": "7" }));
+        assert_eq!(number(&with_v, "v"), Some(7));
     }
 }

@@ -11,13 +11,14 @@ pub mod http;
 pub mod item;
 pub mod read;
 pub mod sigv4;
+pub mod write;
 
 use self::batch::{Backoff, GET_CHUNK, WRITE_CHUNK};
 use self::config::{DynamoConfig, Resolved};
 use self::errors::call_error;
 use self::http::{CallError, DynamoHttp};
-use self::item::Item;
 use self::read::Fetched;
+use self::write::Write;
 use super::Store;
 use crate::clock::Clock;
 use crate::entry::Entry;
@@ -202,23 +203,31 @@ impl DynamoStore {
         .await
     }
 
-    async fn write(&self, client: &DynamoHttp, requests: Vec<Value>) -> Result<()> {
+    /// Sends `writes`: one PutItem or DeleteItem for one, BatchWriteItem chunks for more, the
+    /// unprocessed requests of each chunk sent again.
+    async fn write(&self, client: &DynamoHttp, writes: Vec<Write<'_>>) -> Result<()> {
+        let (config, table) = (&self.config, self.table());
+        if let [w] = writes.as_slice() {
+            let op = if w.put.is_some() {
+                "PutItem"
+            } else {
+                "DeleteItem"
+            };
+            let body = write::single_body(config, table, w);
+            return self.read(client, op, body, |_| Ok(())).await;
+        }
         batch::run(
-            requests,
+            writes,
             WRITE_CHUNK,
             Backoff::default(),
-            |chunk: Vec<Value>| async move {
-                let out = self
-                    .call(
-                        client,
-                        "BatchWriteItem",
-                        json!({ "RequestItems": { self.table(): chunk } }),
-                    )
+            |chunk: Vec<Write<'_>>| async move {
+                let body = write::batch_body(config, table, &chunk);
+                let left = self
+                    .read(client, "BatchWriteItem", body, |a| {
+                        write::parse_unprocessed(config, a)
+                    })
                     .await?;
-                let left = match out.pointer(&format!("/UnprocessedItems/{}", self.table())) {
-                    Some(Value::Array(a)) => a.clone(),
-                    _ => Vec::new(),
-                };
+                let left = chunk.into_iter().filter(|w| left.contains(&w.id)).collect();
                 Ok((Vec::<()>::new(), left))
             },
         )
@@ -337,27 +346,13 @@ impl Store for DynamoStore {
                         limit: item::ITEM_LIMIT,
                     });
                 }
-                puts.push(item::item(
-                    &self.config,
-                    &id,
-                    e,
-                    Entry::decode(e)?.expires_at_ms,
-                ));
+                let expires = Entry::decode(e)?.expires_at_ms;
+                puts.push(Write {
+                    id,
+                    put: Some((e, expires)),
+                });
             }
-            if puts.len() == 1 {
-                self.call(
-                    &client,
-                    "PutItem",
-                    json!({ "TableName": self.table(), "Item": puts[0] }),
-                )
-                .await?;
-                return Ok(());
-            }
-            let requests = puts
-                .into_iter()
-                .map(|it| json!({ "PutRequest": { "Item": it } }))
-                .collect();
-            self.write(&client, requests).await
+            self.write(&client, puts).await
         })
     }
 
@@ -366,24 +361,14 @@ impl Store for DynamoStore {
         let (unique, _) = distinct(keys);
         self.run("delete", self.limit(), |client| async move {
             let v = self.namespace_version(&client).await?;
-            let keys: Vec<Item> = unique
+            let deletes = unique
                 .iter()
-                .map(|k| item::key_of(&self.config, &item::id(&self.config.namespace, v, k)))
+                .map(|k| Write {
+                    id: item::id(&self.config.namespace, v, k),
+                    put: None,
+                })
                 .collect();
-            if keys.len() == 1 {
-                self.call(
-                    &client,
-                    "DeleteItem",
-                    json!({ "TableName": self.table(), "Key": keys[0] }),
-                )
-                .await?;
-                return Ok(());
-            }
-            let requests = keys
-                .into_iter()
-                .map(|k| json!({ "DeleteRequest": { "Key": k } }))
-                .collect();
-            self.write(&client, requests).await
+            self.write(&client, deletes).await
         })
     }
 

@@ -34,7 +34,7 @@ impl Fetched {
         (!e.is_expired(now_ms) && !ttl_passed).then_some(bytes)
     }
 
-    fn from_attrs(config: &DynamoConfig, attrs: Attrs<'_>) -> Option<Fetched> {
+    pub(super) fn from_attrs(config: &DynamoConfig, attrs: Attrs<'_>) -> Option<Fetched> {
         let (mut id, mut value, mut ttl) = (None, None, None);
         for (name, attr) in attrs.0 {
             if *name.0 == *config.key_attribute {
@@ -120,11 +120,11 @@ pub fn parse_batch_get(
     Ok((found, left))
 }
 
-fn json_str(out: &mut Vec<u8>, s: &str) {
+pub(super) fn json_str(out: &mut Vec<u8>, s: &str) {
     serde_json::to_writer(out, s).expect("a string always serializes into a Vec");
 }
 
-fn key_json(out: &mut Vec<u8>, config: &DynamoConfig, id: &str) {
+pub(super) fn key_json(out: &mut Vec<u8>, config: &DynamoConfig, id: &str) {
     out.push(b'{');
     json_str(out, &config.key_attribute);
     out.extend_from_slice(b":{\"S\":");
@@ -142,7 +142,7 @@ fn consistent_read(out: &mut Vec<u8>, consistent: bool) {
 
 /// A JSON string, borrowed from the answer unless it had escapes.
 #[derive(PartialEq, Eq, Hash)]
-struct Str<'a>(Cow<'a, str>);
+pub(super) struct Str<'a>(Cow<'a, str>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -165,7 +165,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
 
 /// An attribute value; the types the cache does not use (M, L, BOOL...) are skipped.
 #[derive(Deserialize)]
-struct Attr<'a> {
+pub(super) struct Attr<'a> {
     #[serde(borrow, rename = "S", default)]
     s: Option<Str<'a>>,
     #[serde(borrow, rename = "B", default)]
@@ -175,7 +175,7 @@ struct Attr<'a> {
 }
 
 /// An item's attributes in answer order: a Vec, cheaper than a map for three entries.
-struct Attrs<'a>(Vec<(Str<'a>, Attr<'a>)>);
+pub(super) struct Attrs<'a>(Vec<(Str<'a>, Attr<'a>)>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Attrs<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

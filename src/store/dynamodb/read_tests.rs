@@ -1,6 +1,7 @@
 use super::*;
 use crate::entry::{self, Encoding};
 use crate::store::dynamodb::item;
+use crate::store::dynamodb::write::{self, Write};
 use serde_json::{json, Value};
 
 const NOW: u64 = 1_700_000_000_500;
@@ -89,9 +90,13 @@ fn get_answers_with_and_without_an_item() {
     );
 }
 
-/// An item as written by the write path, read back through the read path.
+/// An item as written by the write path (PutItem), read back through the read path.
 fn round_trip(c: &DynamoConfig, entry: &[u8], expires_at_ms: u64) -> Fetched {
-    let written = item::item(c, "ns|0:k", entry, expires_at_ms);
+    let w = Write {
+        id: "ns|0:k".into(),
+        put: Some((entry, expires_at_ms)),
+    };
+    let written = parse(&write::single_body(c, "t", &w))["Item"].take();
     let answer = json!({ "Item": written }).to_string();
     parse_get(c, answer.as_bytes()).unwrap().unwrap()
 }
