@@ -19,16 +19,8 @@ pub fn single_body(config: &DynamoConfig, table: &str, w: &Write<'_>) -> Vec<u8>
     let mut out = Vec::with_capacity(64 + table.len() + body_len(w));
     out.extend_from_slice(b"{\"TableName\":");
     json_str(&mut out, table);
-    match w.put {
-        Some((entry, expires)) => {
-            out.extend_from_slice(b",\"Item\":");
-            item_json(&mut out, config, &w.id, entry, expires);
-        }
-        None => {
-            out.extend_from_slice(b",\"Key\":");
-            key_json(&mut out, config, &w.id);
-        }
-    }
+    out.push(b',');
+    target_json(&mut out, config, w);
     out.push(b'}');
     out
 }
@@ -44,16 +36,12 @@ pub fn batch_body(config: &DynamoConfig, table: &str, writes: &[Write<'_>]) -> V
         if n > 0 {
             out.push(b',');
         }
-        match w.put {
-            Some((entry, expires)) => {
-                out.extend_from_slice(b"{\"PutRequest\":{\"Item\":");
-                item_json(&mut out, config, &w.id, entry, expires);
-            }
-            None => {
-                out.extend_from_slice(b"{\"DeleteRequest\":{\"Key\":");
-                key_json(&mut out, config, &w.id);
-            }
-        }
+        out.extend_from_slice(if w.put.is_some() {
+            b"{\"PutRequest\":{"
+        } else {
+            b"{\"DeleteRequest\":{"
+        });
+        target_json(&mut out, config, w);
         out.extend_from_slice(b"}}");
     }
     out.extend_from_slice(b"]}}");
@@ -70,6 +58,20 @@ pub fn parse_unprocessed(config: &DynamoConfig, answer: &[u8]) -> Result<HashSet
         .filter_map(|r| r.put.map(|p| p.item).or(r.delete.map(|d| d.key)))
         .filter_map(|a| Fetched::from_attrs(config, a).map(|f| f.id))
         .collect())
+}
+
+/// `"Item":{...}` for a put, `"Key":{...}` for a delete.
+fn target_json(out: &mut Vec<u8>, config: &DynamoConfig, w: &Write<'_>) {
+    match w.put {
+        Some((entry, expires)) => {
+            out.extend_from_slice(b"\"Item\":");
+            item_json(out, config, &w.id, entry, expires);
+        }
+        None => {
+            out.extend_from_slice(b"\"Key\":");
+            key_json(out, config, &w.id);
+        }
+    }
 }
 
 fn body_len(w: &Write<'_>) -> usize {
