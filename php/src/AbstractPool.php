@@ -365,12 +365,12 @@ abstract class AbstractPool implements CacheItemPoolInterface
 
     private function fromDeferred(string $key): CacheItem
     {
-        [, $value, $expiry] = CacheItem::export($this->deferred[$key]);
+        [, , $expiry] = CacheItem::export($this->deferred[$key]);
         if ($expiry !== null && $expiry <= Ttl::nowMs()) {
             return new CacheItem($key);
         }
 
-        return new CacheItem($key, $value, true, $expiry);
+        return CacheItem::pending($this->deferred[$key]);
     }
 
     private function foreign(CacheItemInterface $item): bool

@@ -11,15 +11,17 @@ use Psr\Cache\CacheItemInterface;
  */
 final class CacheItem implements CacheItemInterface
 {
+    /** Milliseconds since the epoch; null = the pool's default lifetime. */
+    private ?int $expiry = null;
+
     /**
      * @internal
-     * @param int|null $expiry milliseconds since the epoch; null = the pool's default lifetime
+     * Three parameters, not four: every getItem() constructs one, and each parameter costs.
      */
     public function __construct(
         private string $key,
         private mixed $value = null,
         private bool $hit = false,
-        private ?int $expiry = null,
     ) {
     }
 
@@ -66,6 +68,17 @@ final class CacheItem implements CacheItemInterface
         $this->expiry = Ttl::toExpiry($time, 'expiresAfter()');
 
         return $this;
+    }
+
+    /**
+     * @internal a deferred item as getItem() returns it before the commit: a hit, its own copy
+     */
+    public static function pending(self $item): self
+    {
+        $copy = clone $item;
+        $copy->hit = true;
+
+        return $copy;
     }
 
     /**

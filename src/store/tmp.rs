@@ -163,6 +163,7 @@ impl Store for TmpStore {
         }
         let mut now = None;
         let mut corrupt: Vec<Vec<u8>> = Vec::new();
+        let mut flush = false;
         let mut k = Vec::with_capacity(self.namespace.len() + 64);
         {
             let shared = &self.shared;
@@ -194,6 +195,7 @@ impl Store for TmpStore {
                         if lru.needs_check(&k, stamp, txid) {
                             let used = tmp_lru::last_use(shared, &txn, &k, stamp)?;
                             lru.checked(&k, used, txid);
+                            flush = lru.pending() >= TOUCH_BATCH;
                         }
                     }
                 }
@@ -207,7 +209,9 @@ impl Store for TmpStore {
                     .try_for_each(|k| tmp_lru::delete(shared, txn, k))
             })?;
         }
-        if self.lru().pending() >= TOUCH_BATCH {
+        // Only a read that queued a use can bring the queue to a batch: hits of fresh entries
+        // never take the lock here.
+        if flush {
             // Best effort: a failed re-stamp only makes eviction a little less precise.
             let _ = self.write(|_, _| Ok(()));
         }
