@@ -296,7 +296,7 @@ function main(array $argv): int
 
     $table = sprintf('lc-bench-%d-%s', getmypid(), bin2hex(random_bytes(3)));
     $rttWanted = array_intersect(DYNAMO_RTT_WORKLOADS, $options->only) !== [];
-    // Workloads a-d use the first emulator; the RTT proxy spreads its connections over all of them.
+    // Workloads a-d use the first emulator; the RTT proxy spreads its requests over all of them.
     $backends = $rttWanted ? emulatorEndpoints($endpoint) : [$endpoint];
     $warm = 0;
     $direct = [];

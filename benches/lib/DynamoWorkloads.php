@@ -185,14 +185,14 @@ function dynamoGetItemsSubject(DynImpl $impl, int $count): Subject
 
 /**
  * e-g run with the implementations pointed at the RTT proxy ($rttMs: its delay per request;
- * $emulators: how many emulators it spreads connections over).
+ * $emulators: how many emulators it spreads requests over).
  *
  * @return array<string, Workload> prepare: \Closure(DynImpl): Subject
  */
 function dynamoWorkloads(int $rttMs, int $emulators = 1): array
 {
     $rtt = "through the RTT proxy, {$rttMs} ms per request"
-        . ($emulators > 1 ? ", its connections spread over {$emulators} emulators holding the same items" : '');
+        . ($emulators > 1 ? ", its requests spread over {$emulators} emulators holding the same items" : '');
     $list = [
         new Workload('a', 'getItem() hit, 200-byte string', 'getItem/s',
             '100 existing keys in rotation; each op: getItem() + isHit() + get(), value checked (one GetItem)',

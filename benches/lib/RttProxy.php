@@ -21,8 +21,8 @@ declare(strict_types=1);
  * - Stops by itself when the parent goes (end of its control pipe, or another parent pid) or
  *   after a maximum lifetime.
  *
- * - With several upstreams (emulators that hold the same data), the Nth client connection goes to
- *   upstream N mod count: dynalite serves one request at a time, real DynamoDB many at once.
+ * - With several upstreams (emulators that hold the same data), requests go to them in turn,
+ *   whatever connection they came on: dynalite serves one request at a time, DynamoDB many at once.
  *
  * The child's event loop is RttProxyServer.php. Control pipe (the child's stdin): "stats\n" answers
  * one JSON line on stdout (requests and connections accepted so far, connections open now,
