@@ -57,8 +57,8 @@ final class RttProxy
 
     /**
      * Starts a proxy on 127.0.0.1 that forwards to $upstreams (each http://127.x.x.x:PORT or
-     * http://localhost:PORT): its Nth client connection goes to upstream N mod count, so with
-     * several emulators holding the same data, concurrent requests are served concurrently.
+     * http://localhost:PORT), in turn, one request each, so with several emulators holding the
+     * same data, concurrent requests are served concurrently.
      *
      * @param non-empty-list<string> $upstreams
      */
