@@ -4,6 +4,8 @@ declare(strict_types=1);
 
 namespace LambdaCache\Tests\Conformance;
 
+use LambdaCache\Tests\Support\Items;
+
 /** PSR-6 deferred saves (DESIGN.md 4.7) and namespaces (4.9). */
 trait PoolDeferredAndNamespaceTests
 {
@@ -22,7 +24,7 @@ trait PoolDeferredAndNamespaceTests
         $this->assertSame('deferred over stored', $pool->getItem('existing')->get());
         $this->assertTrue($pool->getItem('deferred-null')->isHit());
 
-        $items = self::toArray($pool->getItems(['deferred', 'existing', 'deferred-null', 'missing']));
+        $items = Items::toArray($pool->getItems(['deferred', 'existing', 'deferred-null', 'missing']));
         $this->assertCount(4, $items);
         $this->assertSame('D', $items['deferred']->get());
         $this->assertTrue($items['deferred']->isHit());
@@ -105,7 +107,7 @@ trait PoolDeferredAndNamespaceTests
         $this->assertSame('in default', $default->getItem('k')->get());
         $this->assertFalse($b->hasItem('only-alpha'));
         $this->assertFalse($b->getItem('only-alpha')->isHit());
-        $this->assertFalse(self::toArray($b->getItems(['only-alpha']))['only-alpha']->isHit());
+        $this->assertFalse(Items::toArray($b->getItems(['only-alpha']))['only-alpha']->isHit());
 
         $this->assertTrue($b->deleteItem('k'));
         $this->assertSame('in alpha', $a->getItem('k')->get());

@@ -55,7 +55,7 @@ trait PoolFailureTests
             $key = "key{$n}";
             $this->assertTrue($this->saveValue($pool, $key, 'previous'));
             $this->assertFalse($this->saveValue($pool, $key, $value), "{$mode}, {$label}: save() must return false");
-            $this->assertReported($logger, "{$mode}, {$label}");
+            $logger->assertReported("{$mode}, {$label}");
             $this->assertSame('previous', $pool->getItem($key)->get(), "{$mode}, {$label}: previous value, same pool");
             $this->assertSame('previous', $this->createPool('failures', 0, $allowed)->getItem($key)->get(), "{$mode}, {$label}: previous value, new pool");
         }
@@ -70,7 +70,7 @@ trait PoolFailureTests
         $this->assertTrue($pool->saveDeferred($pool->getItem('good')->set('fine')));
         $committed = $pool->commit();
         $this->assertFalse($deferred && $committed, 'saveDeferred() and commit() both succeeded for a closure');
-        $this->assertReported($logger, 'deferred closure');
+        $logger->assertReported('deferred closure');
         $this->assertSame('previous', $this->createPool('failures')->getItem('k')->get());
         $this->assertSame('previous', $pool->getItem('k')->get());
     }
@@ -81,7 +81,7 @@ trait PoolFailureTests
         $logger = new TestLogger();
         $pool->setLogger($logger);
         $this->assertFalse($this->saveValue($pool, 'k', new \stdClass()));
-        $this->assertReported($logger, 'setLogger()');
+        $logger->assertReported('setLogger()');
     }
 
     public function testFailuresWithoutALoggerAreUserWarnings(): void

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace LambdaCache\Tests\Conformance;
 
 use LambdaCache\Tests\Support\ForeignItem;
+use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\TestLogger;
 use Psr\Cache\CacheItemInterface;
 
@@ -84,7 +85,7 @@ trait PoolItemTests
                 $this->assertTrue($p->hasItem($key), "hasItem({$key})");
             }
         }
-        $items = self::toArray($pool->getItems(['null', 'false']));
+        $items = Items::toArray($pool->getItems(['null', 'false']));
         $this->assertTrue($items['null']->isHit());
         $this->assertTrue($items['false']->isHit());
         $this->assertFalse($items['false']->get());
@@ -95,7 +96,7 @@ trait PoolItemTests
         $pool = $this->createPool();
         $this->saveValue($pool, 'a', 'A');
         $this->saveValue($pool, 'b', null);
-        $items = self::toArray($pool->getItems(['a', 'missing', 'b', 'other-missing']));
+        $items = Items::toArray($pool->getItems(['a', 'missing', 'b', 'other-missing']));
         $this->assertCount(4, $items);
         $expected = ['a' => [true, 'A'], 'missing' => [false, null], 'b' => [true, null], 'other-missing' => [false, null]];
         foreach ($expected as $key => [$hit, $value]) {
@@ -111,8 +112,8 @@ trait PoolItemTests
     {
         $pool = $this->createPool();
         $this->saveValue($pool, 'a', 1);
-        $this->assertCount(0, self::toArray($pool->getItems([])));
-        $this->assertCount(0, self::toArray($pool->getItems()));
+        $this->assertCount(0, Items::toArray($pool->getItems([])));
+        $this->assertCount(0, Items::toArray($pool->getItems()));
     }
 
     public function testGetItemsWithDuplicateKeysAndNumericKeys(): void
@@ -120,7 +121,7 @@ trait PoolItemTests
         $pool = $this->createPool();
         $this->saveValue($pool, 'dup', 'D');
         $this->saveValue($pool, '123', 'digits');
-        $items = self::toArray($pool->getItems(['dup', 'dup', '123']));
+        $items = Items::toArray($pool->getItems(['dup', 'dup', '123']));
         $this->assertCount(2, $items);
         $this->assertSame('D', $items['dup']->get());
         $this->assertSame('digits', $items['123']->get());
@@ -138,7 +139,7 @@ trait PoolItemTests
             }
         }
         $this->assertTrue($pool->commit());
-        $items = self::toArray($this->createPool()->getItems($keys));
+        $items = Items::toArray($this->createPool()->getItems($keys));
         $this->assertCount(250, $items);
         for ($i = 0; $i < 250; $i++) {
             $item = $items["many.{$i}"];

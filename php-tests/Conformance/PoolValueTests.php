@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace LambdaCache\Tests\Conformance;
 
+use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\TestLogger;
 use LambdaCache\Tests\Support\ValueObject;
 
@@ -36,7 +37,7 @@ trait PoolValueTests
                     }
                 }
             }
-            $items = self::toArray($reader->getItems($keys));
+            $items = Items::toArray($reader->getItems($keys));
             $i = 0;
             foreach (Values::withoutObjects() as $label => $value) {
                 $item = $items['v' . $i++] ?? null;
@@ -141,7 +142,7 @@ trait PoolValueTests
                 }
             }
         }
-        $this->assertReported($logger, 'objects of classes not listed');
+        $logger->assertReported('objects of classes not listed');
     }
 
     public function testAReaderThatDisallowsAClassGetsAMiss(): void
@@ -155,9 +156,9 @@ trait PoolValueTests
             $item = $reader->getItem('object');
             $this->assertFalse($item->isHit(), "{$label}: read an object it does not allow");
             $this->assertNull($item->get(), $label);
-            $this->assertFalse(self::toArray($reader->getItems(['object']))['object']->isHit(), "{$label}: getItems");
+            $this->assertFalse(Items::toArray($reader->getItems(['object']))['object']->isHit(), "{$label}: getItems");
             $this->assertSame(['no objects'], $reader->getItem('plain')->get(), $label);
-            $this->assertReported($logger, $label);
+            $logger->assertReported($label);
         }
     }
 }

@@ -5,7 +5,6 @@ declare(strict_types=1);
 namespace LambdaCache\Tests\Conformance;
 
 use LambdaCache\Psr16Cache;
-use LambdaCache\Tests\Support\TestLogger;
 use PHPUnit\Framework\TestCase;
 use Psr\Cache\CacheItemPoolInterface;
 use Psr\SimpleCache\CacheInterface;
@@ -21,14 +20,7 @@ abstract class SimpleCacheConformanceTestCase extends TestCase
     use SimpleCacheMultipleTests;
     use SimpleCacheTtlTests;
     use SimpleCacheValueTests;
-
-    /** A pool on this test's storage; see PoolConformanceTestCase::createPool(). */
-    abstract protected function createPool(
-        string $namespace = 'test',
-        int $defaultLifetime = 0,
-        bool|array $allowedClasses = false,
-        ?object $logger = null
-    ): CacheItemPoolInterface;
+    use ConformanceSupport;
 
     protected function createCache(
         string $namespace = 'test',
@@ -39,40 +31,9 @@ abstract class SimpleCacheConformanceTestCase extends TestCase
         return new Psr16Cache($this->createPool($namespace, $defaultLifetime, $allowedClasses, $logger));
     }
 
-    /** See PoolConformanceTestCase::waitForExpiry(). */
-    protected function waitForExpiry(int $seconds = 1): void
+    protected static function invalidArgumentInterfaces(): array
     {
-        usleep((int) (($seconds + 1.2) * 1_000_000));
-    }
-
-    /** @return array<string|int, mixed> */
-    protected static function toArray(iterable $items): array
-    {
-        return is_array($items) ? $items : iterator_to_array($items, true);
-    }
-
-    protected static function expectInvalidArgument(callable $call, string $label, array &$failures): void
-    {
-        try {
-            $call();
-            $failures[] = "{$label}: no exception";
-        } catch (\Throwable $e) {
-            foreach ([\Psr\SimpleCache\InvalidArgumentException::class, \LambdaCache\InvalidArgumentException::class] as $interface) {
-                if (!$e instanceof $interface) {
-                    $failures[] = "{$label}: " . get_class($e) . " is not a {$interface} ({$e->getMessage()})";
-                    return;
-                }
-            }
-        }
-    }
-
-    protected function assertReported(TestLogger $logger, string $label): void
-    {
-        $messages = $logger->warnings();
-        $this->assertTrue(count($messages) > 0, "{$label}: nothing was reported to the logger");
-        foreach ($messages as $message) {
-            $this->assertTrue(str_starts_with($message, 'LambdaCache:'), "{$label}: report does not start with 'LambdaCache:': {$message}");
-        }
+        return [\Psr\SimpleCache\InvalidArgumentException::class, \LambdaCache\InvalidArgumentException::class];
     }
 
     /** @return \Generator yielding the pairs in $pairs, each [key, value] */

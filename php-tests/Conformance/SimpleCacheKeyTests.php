@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace LambdaCache\Tests\Conformance;
 
+use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\TestLogger;
 
 /** PSR-16 key rules (DESIGN.md 4.1, 4.2). */
@@ -25,7 +26,7 @@ trait SimpleCacheKeyTests
             }
         }
         $keys = array_values(Keys::valid());
-        $many = self::toArray($reader->getMultiple($keys));
+        $many = Items::toArray($reader->getMultiple($keys));
         $this->assertCount(count($keys), $many);
         foreach (Keys::valid() as $label => $key) {
             if (($many[$key] ?? null) !== "value of {$label}") {
@@ -47,8 +48,8 @@ trait SimpleCacheKeyTests
             'set' => static fn ($k) => $cache->set($k, 'v'),
             'has' => static fn ($k) => $cache->has($k),
             'delete' => static fn ($k) => $cache->delete($k),
-            'getMultiple' => static fn ($k) => self::toArray($cache->getMultiple(['valid', $k])),
-            'getMultiple (generator)' => static fn ($k) => self::toArray($cache->getMultiple(self::generate(['valid', $k]))),
+            'getMultiple' => static fn ($k) => Items::toArray($cache->getMultiple(['valid', $k])),
+            'getMultiple (generator)' => static fn ($k) => Items::toArray($cache->getMultiple(self::generate(['valid', $k]))),
             'deleteMultiple' => static fn ($k) => $cache->deleteMultiple(['valid', $k]),
             'deleteMultiple (generator)' => static fn ($k) => $cache->deleteMultiple(self::generate(['valid', $k])),
             'setMultiple (generator)' => static fn ($k) => $cache->setMultiple(self::pairs([['valid', 1], [$k, 2]])),
@@ -102,7 +103,7 @@ trait SimpleCacheKeyTests
         $cache = $this->createCache();
         $failures = [];
         foreach (['string' => 'key', 'int' => 5, 'null' => null, 'object' => new \stdClass(), 'false' => false] as $label => $notIterable) {
-            self::expectInvalidArgument(static fn () => self::toArray($cache->getMultiple($notIterable)), "getMultiple({$label})", $failures);
+            self::expectInvalidArgument(static fn () => Items::toArray($cache->getMultiple($notIterable)), "getMultiple({$label})", $failures);
             self::expectInvalidArgument(static fn () => $cache->setMultiple($notIterable), "setMultiple({$label})", $failures);
             self::expectInvalidArgument(static fn () => $cache->deleteMultiple($notIterable), "deleteMultiple({$label})", $failures);
         }

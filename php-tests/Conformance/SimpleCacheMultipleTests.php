@@ -4,6 +4,8 @@ declare(strict_types=1);
 
 namespace LambdaCache\Tests\Conformance;
 
+use LambdaCache\Tests\Support\Items;
+
 /** PSR-16 getMultiple / setMultiple / deleteMultiple with arrays and other iterables. */
 trait SimpleCacheMultipleTests
 {
@@ -12,16 +14,16 @@ trait SimpleCacheMultipleTests
         $cache = $this->createCache();
         $this->assertTrue($cache->set('a', 'A'));
         $this->assertTrue($cache->set('n', null));
-        $result = self::toArray($cache->getMultiple(['a', 'missing', 'n']));
+        $result = Items::toArray($cache->getMultiple(['a', 'missing', 'n']));
         $this->assertSame(['a', 'missing', 'n'], array_keys($result));
         $this->assertSame('A', $result['a']);
         $this->assertNull($result['missing']);
         $this->assertNull($result['n']);
 
-        $result = self::toArray($cache->getMultiple(['a', 'missing', 'n'], 'default'));
+        $result = Items::toArray($cache->getMultiple(['a', 'missing', 'n'], 'default'));
         $this->assertSame(['a' => 'A', 'missing' => 'default', 'n' => null], $result);
-        $this->assertCount(0, self::toArray($cache->getMultiple([])));
-        $this->assertCount(0, self::toArray($cache->getMultiple([], 'default')));
+        $this->assertCount(0, Items::toArray($cache->getMultiple([])));
+        $this->assertCount(0, Items::toArray($cache->getMultiple([], 'default')));
     }
 
     public function testMultipleCallsAcceptAnyIterable(): void
@@ -35,16 +37,16 @@ trait SimpleCacheMultipleTests
 
         $expected = ['g1' => 1, 'g2' => [2], 'i1' => 'one', 'i2' => false, 'o1' => 1.5];
         $reader = $this->createCache();
-        $this->assertSame($expected, self::toArray($reader->getMultiple(array_keys($expected))));
-        $this->assertSame($expected, self::toArray($reader->getMultiple(self::generate(array_keys($expected)))));
-        $this->assertSame($expected, self::toArray($reader->getMultiple(new \ArrayIterator(array_keys($expected)))));
-        $this->assertCount(0, self::toArray($reader->getMultiple(self::generate([]))));
+        $this->assertSame($expected, Items::toArray($reader->getMultiple(array_keys($expected))));
+        $this->assertSame($expected, Items::toArray($reader->getMultiple(self::generate(array_keys($expected)))));
+        $this->assertSame($expected, Items::toArray($reader->getMultiple(new \ArrayIterator(array_keys($expected)))));
+        $this->assertCount(0, Items::toArray($reader->getMultiple(self::generate([]))));
 
         $this->assertTrue($cache->deleteMultiple(self::generate(['g1', 'i1'])));
         $this->assertTrue($cache->deleteMultiple(new \ArrayIterator(['o1'])));
         $this->assertSame(
             ['g1' => 'x', 'g2' => [2], 'i1' => 'x', 'i2' => false, 'o1' => 'x'],
-            self::toArray($this->createCache()->getMultiple(array_keys($expected), 'x'))
+            Items::toArray($this->createCache()->getMultiple(array_keys($expected), 'x'))
         );
     }
 
@@ -52,7 +54,7 @@ trait SimpleCacheMultipleTests
     {
         $cache = $this->createCache();
         $this->assertTrue($cache->set('value-key', 'V'));
-        $result = self::toArray($cache->getMultiple(['array-key' => 'value-key']));
+        $result = Items::toArray($cache->getMultiple(['array-key' => 'value-key']));
         $this->assertSame(['value-key' => 'V'], $result);
     }
 
@@ -64,16 +66,16 @@ trait SimpleCacheMultipleTests
             $values["bulk.{$i}"] = $i % 3 === 0 ? null : ['i' => $i];
         }
         $this->assertTrue($cache->setMultiple($values));
-        $this->assertSame($values, self::toArray($this->createCache()->getMultiple(array_keys($values), 'miss')));
+        $this->assertSame($values, Items::toArray($this->createCache()->getMultiple(array_keys($values), 'miss')));
         $this->assertTrue($cache->deleteMultiple(array_keys($values)));
-        $this->assertSame(array_fill_keys(array_keys($values), 'miss'), self::toArray($this->createCache()->getMultiple(array_keys($values), 'miss')));
+        $this->assertSame(array_fill_keys(array_keys($values), 'miss'), Items::toArray($this->createCache()->getMultiple(array_keys($values), 'miss')));
     }
 
     public function testDuplicateKeysInMultipleCalls(): void
     {
         $cache = $this->createCache();
         $this->assertTrue($cache->set('dup', 'D'));
-        $this->assertSame(['dup' => 'D'], self::toArray($cache->getMultiple(['dup', 'dup'])));
+        $this->assertSame(['dup' => 'D'], Items::toArray($cache->getMultiple(['dup', 'dup'])));
         $this->assertTrue($cache->setMultiple(self::pairs([['twice', 'first'], ['twice', 'second']])));
         $this->assertSame('second', $cache->get('twice'));
         $this->assertTrue($cache->deleteMultiple(['dup', 'dup']));

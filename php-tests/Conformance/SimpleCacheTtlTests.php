@@ -4,6 +4,8 @@ declare(strict_types=1);
 
 namespace LambdaCache\Tests\Conformance;
 
+use LambdaCache\Tests\Support\Items;
+
 /** PSR-16 TTLs (DESIGN.md 4.4, 4.5): one wait for all the short ones. */
 trait SimpleCacheTtlTests
 {
@@ -49,7 +51,7 @@ trait SimpleCacheTtlTests
                     if ($c->get($k, 'miss') !== $expected || $c->has($k) !== $hit) {
                         $failures[] = "{$k} ({$which}): expected " . ($hit ? 'a hit' : 'a miss');
                     }
-                    if ((self::toArray($c->getMultiple([$k], 'miss'))[$k] ?? null) !== $expected) {
+                    if ((Items::toArray($c->getMultiple([$k], 'miss'))[$k] ?? null) !== $expected) {
                         $failures[] = "getMultiple([{$k}]) ({$which}): expected " . ($hit ? 'a hit' : 'a miss');
                     }
                 }
@@ -75,7 +77,7 @@ trait SimpleCacheTtlTests
             $this->assertTrue($cache->setMultiple(['m1' => 'new', 'm2' => 'new', 'm3' => 'new'], $ttl), "setMultiple() with ttl {$label}");
             $this->assertSame(
                 ['m1' => 'miss', 'm2' => 'miss', 'm3' => 'miss'],
-                self::toArray($this->createCache()->getMultiple(['m1', 'm2', 'm3'], 'miss')),
+                Items::toArray($this->createCache()->getMultiple(['m1', 'm2', 'm3'], 'miss')),
                 "setMultiple() with ttl {$label}"
             );
         }

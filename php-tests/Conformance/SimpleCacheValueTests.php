@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace LambdaCache\Tests\Conformance;
 
+use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\TestLogger;
 use LambdaCache\Tests\Support\ValueObject;
 
@@ -32,7 +33,7 @@ trait SimpleCacheValueTests
             $this->assertTrue($cache->setMultiple($batch), "{$mode}: setMultiple()");
 
             $reader = $this->createCache($namespace, 0, $allowed);
-            $many = self::toArray($reader->getMultiple(array_keys($batch), 'miss'));
+            $many = Items::toArray($reader->getMultiple(array_keys($batch), 'miss'));
             foreach ($values as $key => [$label, $value]) {
                 foreach (['same cache' => $cache->get($key, 'miss'), 'new cache' => $reader->get($key, 'miss'), 'getMultiple' => (array_key_exists("m{$key}", $many) ? $many["m{$key}"] : 'no entry')] as $which => $actual) {
                     $diff = Values::diff($value, $actual);
@@ -69,12 +70,12 @@ trait SimpleCacheValueTests
             $cache = $this->createCache('failures', 0, $allowed, $logger);
             $this->assertTrue($cache->set('k', 'previous'));
             $this->assertFalse($cache->set('k', $value), "{$label}: set()");
-            $this->assertReported($logger, "{$label}: set()");
+            $logger->assertReported("{$label}: set()");
             $this->assertSame('previous', $cache->get('k'), "{$label}: previous value");
 
             $logger->reset();
             $this->assertFalse($cache->setMultiple(['good' => 1, 'k' => $value]), "{$label}: setMultiple()");
-            $this->assertReported($logger, "{$label}: setMultiple()");
+            $logger->assertReported("{$label}: setMultiple()");
             $this->assertSame('previous', $this->createCache('failures', 0, $allowed)->get('k'), "{$label}: previous value, new cache");
         }
     }
@@ -86,7 +87,7 @@ trait SimpleCacheValueTests
         $logger = new TestLogger();
         $reader = $this->createCache('shared', 0, false, $logger);
         $this->assertSame('miss', $reader->get('object', 'miss'));
-        $this->assertSame(['object' => 'miss'], self::toArray($reader->getMultiple(['object'], 'miss')));
-        $this->assertReported($logger, 'read of a class not allowed');
+        $this->assertSame(['object' => 'miss'], Items::toArray($reader->getMultiple(['object'], 'miss')));
+        $logger->assertReported('read of a class not allowed');
     }
 }

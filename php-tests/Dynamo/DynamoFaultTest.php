@@ -8,6 +8,7 @@ use LambdaCache\DynamoDbCachePool;
 use LambdaCache\Psr16Cache;
 use LambdaCache\Tests\Support\DynamoClient;
 use LambdaCache\Tests\Support\FaultProxy;
+use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\TestLogger;
 use PHPUnit\Framework\TestCase;
 
@@ -170,7 +171,7 @@ final class DynamoFaultTest extends TestCase
         $this->proxy->setMode('delay:' . intdiv(self::ATTEMPT_MS, 3));
         $this->assertSame('v', $pool->getItem('k')->get());
         $this->assertTrue($pool->save($pool->getItem('k2')->set('v2')));
-        $this->assertSame(['k' => 'v', 'k2' => 'v2'], array_map(static fn ($i) => $i->get(), self::toArray($pool->getItems(['k', 'k2']))));
+        $this->assertSame(['k' => 'v', 'k2' => 'v2'], array_map(static fn ($i) => $i->get(), Items::toArray($pool->getItems(['k', 'k2']))));
         $this->assertSame([], $logger->warnings());
     }
 
@@ -193,7 +194,7 @@ final class DynamoFaultTest extends TestCase
                 $this->assertTrue($cache->set("k{$cycle}{$how}", $how), "cycle {$cycle}, {$how}: set() on a closed connection");
                 $this->proxy->dropConnections($reset);
                 usleep(50000);
-                $this->assertSame(['seed' => 'seeded', 'missing' => null], self::toArray($cache->getMultiple(['seed', 'missing'])), "cycle {$cycle}, {$how}: getMultiple()");
+                $this->assertSame(['seed' => 'seeded', 'missing' => null], Items::toArray($cache->getMultiple(['seed', 'missing'])), "cycle {$cycle}, {$how}: getMultiple()");
             }
         }
         $this->assertSame([], $logger->warnings(), 'a stale connection was reported instead of retried');

@@ -6,6 +6,7 @@ namespace LambdaCache\Tests\Dynamo;
 
 use LambdaCache\Psr16Cache;
 use LambdaCache\Tests\Support\FaultProxy;
+use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\TestLogger;
 use PHPUnit\Framework\TestCase;
 
@@ -17,12 +18,6 @@ use PHPUnit\Framework\TestCase;
 final class DynamoStoreBatchTest extends TestCase
 {
     use DynamoTableFixture;
-
-    /** @return array<string|int, mixed> */
-    private static function toArray(iterable $items): array
-    {
-        return is_array($items) ? $items : iterator_to_array($items, true);
-    }
 
     public function testGetItemsOf250KeysWithHitsAndMisses(): void
     {
@@ -41,7 +36,7 @@ final class DynamoStoreBatchTest extends TestCase
         $this->assertTrue($writer->commit(), 'commit of ' . count($keys) . ' deferred items');
 
         $reader = $this->dynamoPool(['namespace' => 'batch', 'logger' => $logger]);
-        $items = self::toArray($reader->getItems($keys));
+        $items = Items::toArray($reader->getItems($keys));
         $this->assertSame($keys, array_keys($items), 'getItems() returns every key, in order');
         $failures = [];
         foreach ($keys as $i => $key) {
@@ -66,12 +61,12 @@ final class DynamoStoreBatchTest extends TestCase
     {
         $pool = $this->dynamoPool(['logger' => $logger = new TestLogger()]);
         $this->assertTrue($pool->save($pool->getItem('a')->set('A')));
-        $items = self::toArray($pool->getItems(['a', 'b', 'a', 'b', 'a']));
+        $items = Items::toArray($pool->getItems(['a', 'b', 'a', 'b', 'a']));
         $this->assertSame(['a', 'b'], array_keys($items));
         $this->assertSame('A', $items['a']->get());
         $this->assertFalse($items['b']->isHit());
         $keys = array_merge(array_map(static fn (int $i) => "k{$i}", range(0, 119)), array_map(static fn (int $i) => "k{$i}", range(0, 119)));
-        $this->assertCount(120, self::toArray($pool->getItems($keys)));
+        $this->assertCount(120, Items::toArray($pool->getItems($keys)));
         $this->assertSame([], $logger->warnings(), 'repeated keys are not an error');
     }
 
@@ -85,11 +80,11 @@ final class DynamoStoreBatchTest extends TestCase
         }
         $this->assertTrue($pool->commit());
         $reader = $this->dynamoPool(['namespace' => 'deferred']);
-        $values = array_map(static fn ($item) => $item->get(), self::toArray($reader->getItems($keys)));
+        $values = array_map(static fn ($item) => $item->get(), Items::toArray($reader->getItems($keys)));
         $this->assertSame(array_combine($keys, array_map(static fn (int $i) => "value {$i}", range(0, 59))), $values);
 
         $this->assertTrue($pool->deleteItems($keys), 'deleteItems() of 60 keys');
-        $hits = array_filter(self::toArray($reader->getItems($keys)), static fn ($item) => $item->isHit());
+        $hits = array_filter(Items::toArray($reader->getItems($keys)), static fn ($item) => $item->isHit());
         $this->assertSame([], array_keys($hits), 'items left after deleteItems()');
         $this->assertTrue($pool->deleteItems(['gone', 'gone', 'item-1']), 'deleteItems() with repeated and missing keys');
         $this->assertSame([], $logger->warnings());
@@ -105,11 +100,11 @@ final class DynamoStoreBatchTest extends TestCase
         $this->assertTrue($cache->setMultiple($values, 3600));
         $keys = array_merge(array_keys($values), ['missing-1', 'missing-2']);
         $reader = new Psr16Cache($this->dynamoPool(['namespace' => 'psr16']));
-        $got = self::toArray($reader->getMultiple($keys, 'default'));
+        $got = Items::toArray($reader->getMultiple($keys, 'default'));
         $this->assertSame($values + ['missing-1' => 'default', 'missing-2' => 'default'], $got);
 
         $this->assertTrue($cache->deleteMultiple(array_slice(array_keys($values), 0, 75)));
-        $got = self::toArray($reader->getMultiple(array_keys($values), 'gone'));
+        $got = Items::toArray($reader->getMultiple(array_keys($values), 'gone'));
         $this->assertSame(array_fill_keys(array_slice(array_keys($values), 0, 75), 'gone') + array_slice($values, 75, null, true), $got);
         $this->assertSame([], $logger->warnings());
     }
@@ -129,7 +124,7 @@ final class DynamoStoreBatchTest extends TestCase
         $this->assertTrue(($commit['BatchWriteItem'] ?? 0) >= 3, 'commit() of 60 items: at least 3 BatchWriteItem (25 a request) ' . json_encode($commit));
         $this->assertTrue(array_sum($commit) <= 6, 'commit() of 60 items: at most 6 requests ' . json_encode($commit));
 
-        $items = self::toArray($pool->getItems($keys));
+        $items = Items::toArray($pool->getItems($keys));
         $get = self::delta($after, $after2 = $proxy->operations());
         $this->assertCount(60, array_filter($items, static fn ($item) => $item->isHit()));
         $this->assertTrue(($get['BatchGetItem'] ?? 0) >= 3, 'getItems() of 250 keys: at least 3 BatchGetItem (100 a request) ' . json_encode($get));
@@ -159,7 +154,7 @@ final class DynamoStoreBatchTest extends TestCase
         $this->assertTrue($pool->commit());
 
         $before = $proxy->operations();
-        $items = self::toArray($pool->getItems(array_keys($values)));
+        $items = Items::toArray($pool->getItems(array_keys($values)));
         $get = self::delta($before, $proxy->operations());
         $this->assertSame(array_keys($values), array_keys($items));
         foreach ($values as $key => $value) {

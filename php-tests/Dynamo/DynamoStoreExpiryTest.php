@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace LambdaCache\Tests\Dynamo;
 
 use LambdaCache\Psr16Cache;
+use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\Php;
 use LambdaCache\Tests\Support\TestLogger;
 use PHPUnit\Framework\TestCase;
@@ -16,12 +17,6 @@ use PHPUnit\Framework\TestCase;
 final class DynamoStoreExpiryTest extends TestCase
 {
     use DynamoTableFixture;
-
-    /** @return array<string|int, mixed> */
-    private static function toArray(iterable $items): array
-    {
-        return is_array($items) ? $items : iterator_to_array($items, true);
-    }
 
     public function testExpiredItemsThatAreStillInTheTableAreMisses(): void
     {
@@ -65,7 +60,7 @@ final class DynamoStoreExpiryTest extends TestCase
                 if ($p->hasItem($key)) {
                     $failures[] = "hasItem({$key}), {$which}";
                 }
-                if (self::toArray($p->getItems([$key, 'kept']))[$key]->isHit()) {
+                if (Items::toArray($p->getItems([$key, 'kept']))[$key]->isHit()) {
                     $failures[] = "getItems([{$key}, kept]), {$which}: expired item returned";
                 }
             }
@@ -83,7 +78,7 @@ final class DynamoStoreExpiryTest extends TestCase
         $this->assertSame('f', $fresh->getItem('forever')->get());
         $this->assertSame(
             ['after-1' => false, 'kept' => true, 'forever' => true],
-            array_map(static fn ($item) => $item->isHit(), self::toArray($fresh->getItems(['after-1', 'kept', 'forever'])))
+            array_map(static fn ($item) => $item->isHit(), Items::toArray($fresh->getItems(['after-1', 'kept', 'forever'])))
         );
         $this->assertSame([], $logger->warnings());
 
@@ -109,7 +104,7 @@ final class DynamoStoreExpiryTest extends TestCase
         $reader = $this->dynamoPool(['namespace' => 'ttl']);
         $this->assertFalse($reader->getItem('k')->isHit(), 'getItem(): the ttl attribute is in the past');
         $this->assertFalse($reader->hasItem('k'));
-        $this->assertFalse(self::toArray($reader->getItems(['k']))['k']->isHit(), 'getItems(): the ttl attribute is in the past');
+        $this->assertFalse(Items::toArray($reader->getItems(['k']))['k']->isHit(), 'getItems(): the ttl attribute is in the past');
         $this->assertSame('gone', (new Psr16Cache($reader))->get('k', 'gone'));
     }
 

@@ -6,6 +6,7 @@ namespace LambdaCache\Tests\Dynamo;
 
 use LambdaCache\Tests\Support\DynamoClient;
 use LambdaCache\Tests\Support\FaultProxy;
+use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\TestLogger;
 use PHPUnit\Framework\TestCase;
 
@@ -113,7 +114,7 @@ final class DynamoStoreLayoutTest extends TestCase
         $this->assertTrue($pool->save($pool->getItem('forever')->set('f')));
         $reader = $this->dynamoPool(['table' => $table, 'namespace' => 'names'] + $names);
         $this->assertSame('v', $reader->getItem('k')->get());
-        $this->assertSame(['k' => 'v', 'forever' => 'f'], array_map(static fn ($item) => $item->get(), self::toArray($reader->getItems(['k', 'forever']))));
+        $this->assertSame(['k' => 'v', 'forever' => 'f'], array_map(static fn ($item) => $item->get(), Items::toArray($reader->getItems(['k', 'forever']))));
         $this->assertTrue($reader->deleteItem('forever'));
         $this->assertFalse($reader->hasItem('forever'));
         $this->assertSame([], $logger->warnings());
@@ -130,7 +131,7 @@ final class DynamoStoreLayoutTest extends TestCase
         $pool = $this->dynamoPool(['consistentRead' => true, 'logger' => $logger = new TestLogger()]);
         $this->assertTrue($pool->save($pool->getItem('k')->set('v')));
         $this->assertSame('v', $pool->getItem('k')->get());
-        $this->assertSame('v', self::toArray($pool->getItems(['k', 'other']))['k']->get());
+        $this->assertSame('v', Items::toArray($pool->getItems(['k', 'other']))['k']->get());
         $this->assertSame([], $logger->warnings());
     }
 
@@ -162,12 +163,6 @@ final class DynamoStoreLayoutTest extends TestCase
         $names = array_map('strval', array_keys($item));
         sort($names);
         return $names;
-    }
-
-    /** @return array<string|int, mixed> */
-    private static function toArray(iterable $items): array
-    {
-        return is_array($items) ? $items : iterator_to_array($items, true);
     }
 
     private function kb(int $bytes): string

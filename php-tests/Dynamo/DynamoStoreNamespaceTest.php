@@ -6,6 +6,7 @@ namespace LambdaCache\Tests\Dynamo;
 
 use LambdaCache\Psr16Cache;
 use LambdaCache\Tests\Support\FaultProxy;
+use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\Php;
 use LambdaCache\Tests\Support\TestLogger;
 use PHPUnit\Framework\TestCase;
@@ -17,12 +18,6 @@ use PHPUnit\Framework\TestCase;
 final class DynamoStoreNamespaceTest extends TestCase
 {
     use DynamoTableFixture;
-
-    /** @return array<string|int, mixed> */
-    private static function toArray(iterable $items): array
-    {
-        return is_array($items) ? $items : iterator_to_array($items, true);
-    }
 
     /** @return array<string, mixed> key => value (null for misses) */
     private static function values($pool, array $keys): array
@@ -44,14 +39,14 @@ final class DynamoStoreNamespaceTest extends TestCase
         $this->assertTrue($beta->setMultiple(array_fill_keys($keys, 'in beta')));
         $this->assertTrue($alpha->set('only-alpha', 1));
 
-        $this->assertSame(array_fill_keys($keys, 'in alpha'), self::toArray($alpha->getMultiple($keys)));
-        $this->assertSame(array_fill_keys($keys, 'in beta'), self::toArray($beta->getMultiple($keys)));
+        $this->assertSame(array_fill_keys($keys, 'in alpha'), Items::toArray($alpha->getMultiple($keys)));
+        $this->assertSame(array_fill_keys($keys, 'in beta'), Items::toArray($beta->getMultiple($keys)));
         $this->assertFalse($beta->has('only-alpha'));
 
         $this->assertTrue($alpha->clear());
-        $this->assertSame(array_fill_keys($keys, 'x'), self::toArray($alpha->getMultiple($keys, 'x')), 'alpha after its clear()');
+        $this->assertSame(array_fill_keys($keys, 'x'), Items::toArray($alpha->getMultiple($keys, 'x')), 'alpha after its clear()');
         $this->assertFalse($alpha->has('only-alpha'));
-        $this->assertSame(array_fill_keys($keys, 'in beta'), self::toArray($beta->getMultiple($keys)), 'beta after the clear() of alpha');
+        $this->assertSame(array_fill_keys($keys, 'in beta'), Items::toArray($beta->getMultiple($keys)), 'beta after the clear() of alpha');
         $freshBeta = $this->dynamoPool(['namespace' => 'beta']);
         $this->assertSame(array_fill_keys($keys, 'in beta'), self::values($freshBeta, $keys), 'beta from a new pool');
 

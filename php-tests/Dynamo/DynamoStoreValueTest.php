@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace LambdaCache\Tests\Dynamo;
 
 use LambdaCache\Psr16Cache;
+use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\TestLogger;
 use PHPUnit\Framework\TestCase;
 
@@ -17,12 +18,6 @@ final class DynamoStoreValueTest extends TestCase
     use DynamoTableFixture;
 
     private const KB = 1024;
-
-    /** @return array<string|int, mixed> */
-    private static function toArray(iterable $items): array
-    {
-        return is_array($items) ? $items : iterator_to_array($items, true);
-    }
 
     public function testLongKeysStayDistinctAndKeepTheirName(): void
     {
@@ -46,7 +41,7 @@ final class DynamoStoreValueTest extends TestCase
             $this->assertSame($key, $item->getKey(), "{$label}: getKey()");
             $this->assertSame($label, $item->get(), "{$label}: its own value");
         }
-        $items = self::toArray($reader->getItems(array_values($keys)));
+        $items = Items::toArray($reader->getItems(array_values($keys)));
         $this->assertSame(array_values($keys), array_keys($items));
         $this->assertSame(array_keys($keys), array_map(static fn ($item) => $item->get(), array_values($items)));
 
@@ -83,7 +78,7 @@ final class DynamoStoreValueTest extends TestCase
         foreach ($values as $label => $value) {
             $this->assertSame($value, $reader->getItem(md5($label))->get(), $label);
         }
-        $many = self::toArray($reader->getItems(array_map('md5', array_keys($values))));
+        $many = Items::toArray($reader->getItems(array_map('md5', array_keys($values))));
         $this->assertSame(array_values($values), array_map(static fn ($item) => $item->get(), array_values($many)));
         $this->assertSame([], $logger->warnings());
     }
@@ -119,7 +114,7 @@ final class DynamoStoreValueTest extends TestCase
         $before = $this->rawValueItems();
 
         $this->assertFalse($pool->save($pool->getItem('k')->set(random_bytes(500 * self::KB))), 'save() of 500 KB of random bytes');
-        $this->assertReported($logger, 'save() of 500 KB');
+        $logger->assertReported('save() of 500 KB');
         $this->assertSame('previous', $pool->getItem('k')->get(), 'previous value, same pool');
         $this->assertSame('previous', $this->dynamoPool(['namespace' => 'too-large'])->getItem('k')->get(), 'previous value, new pool');
         $this->assertSame($before, $this->rawValueItems(), 'nothing was written');
@@ -127,7 +122,7 @@ final class DynamoStoreValueTest extends TestCase
         $logger->reset();
         $cache = new Psr16Cache($pool);
         $this->assertFalse($cache->set('k', random_bytes(450 * self::KB)), 'Psr16Cache::set() of 450 KB');
-        $this->assertReported($logger, 'Psr16Cache::set() of 450 KB');
+        $logger->assertReported('Psr16Cache::set() of 450 KB');
         $this->assertSame('previous', $cache->get('k'));
 
         $logger->reset();
@@ -135,7 +130,7 @@ final class DynamoStoreValueTest extends TestCase
             $pool->save($pool->getItem('k')->set(['a' => random_bytes(300 * self::KB), 'b' => random_bytes(300 * self::KB)])),
             'save() of an array of 600 KB'
         );
-        $this->assertReported($logger, 'save() of an array of 600 KB');
+        $logger->assertReported('save() of an array of 600 KB');
         $this->assertSame('previous', $this->dynamoPool(['namespace' => 'too-large'])->getItem('k')->get());
     }
 
@@ -149,19 +144,11 @@ final class DynamoStoreValueTest extends TestCase
             $this->assertTrue($pool->saveDeferred($pool->getItem($key)->set($value)));
         }
         $this->assertFalse($pool->commit(), 'commit() with a 500 KB item');
-        $this->assertReported($logger, 'commit() with a 500 KB item');
+        $logger->assertReported('commit() with a 500 KB item');
         $reader = $this->dynamoPool(['namespace' => 'too-large-deferred']);
         $this->assertSame('previous', $reader->getItem('big')->get(), 'the oversized item left the previous value');
         $this->assertSame('small before', $reader->getItem('before')->get(), 'the other items of the commit were saved');
         $this->assertSame('small after', $reader->getItem('after')->get(), 'the other items of the commit were saved');
     }
 
-    private function assertReported(TestLogger $logger, string $label): void
-    {
-        $messages = $logger->warnings();
-        $this->assertTrue(count($messages) > 0, "{$label}: nothing was reported to the logger");
-        foreach ($messages as $message) {
-            $this->assertTrue(str_starts_with($message, 'LambdaCache:'), "{$label}: report does not start with 'LambdaCache:': {$message}");
-        }
-    }
 }

@@ -7,6 +7,7 @@ namespace LambdaCache\Tests\Dynamo;
 use LambdaCache\CacheException;
 use LambdaCache\DynamoDbCachePool;
 use LambdaCache\Psr16Cache;
+use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\TestLogger;
 
 /**
@@ -16,11 +17,6 @@ use LambdaCache\Tests\Support\TestLogger;
  */
 trait FaultChecks
 {
-    /** @return array<string|int, mixed> */
-    private static function toArray(iterable $items): array
-    {
-        return is_array($items) ? $items : iterator_to_array($items, true);
-    }
 
     /**
      * The PSR-6 and PSR-16 calls to check: label => [call, expected result]. The items to save
@@ -54,7 +50,7 @@ trait FaultChecks
             'clear' => [static fn () => $pool->clear(), false],
             'Psr16Cache::get' => [static fn () => $cache->get('seed', 'default'), 'default'],
             'Psr16Cache::set' => [static fn () => $cache->set('seed', 'new value'), false],
-            'Psr16Cache::getMultiple' => [static fn () => self::toArray($cache->getMultiple(['seed', 'other'], 'default')), ['seed' => 'default', 'other' => 'default']],
+            'Psr16Cache::getMultiple' => [static fn () => Items::toArray($cache->getMultiple(['seed', 'other'], 'default')), ['seed' => 'default', 'other' => 'default']],
         ];
     }
 

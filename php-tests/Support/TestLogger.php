@@ -4,6 +4,8 @@ declare(strict_types=1);
 
 namespace LambdaCache\Tests\Support;
 
+use PHPUnit\Framework\Assert;
+
 /**
  * Collects what a pool reports. Any object with a warning() method is a valid logger for
  * LambdaCache; this one also accepts the other PSR-3 levels so nothing reported is lost.
@@ -68,6 +70,16 @@ final class TestLogger
             }
         }
         return $out;
+    }
+
+    /** Asserts that at least one warning came and that each starts with "LambdaCache:". */
+    public function assertReported(string $label): void
+    {
+        $messages = $this->warnings();
+        Assert::assertNotEmpty($messages, "{$label}: nothing was reported to the logger");
+        foreach ($messages as $message) {
+            Assert::assertStringStartsWith('LambdaCache:', $message, "{$label}: a report does not start with 'LambdaCache:'");
+        }
     }
 
     public function reset(): void
