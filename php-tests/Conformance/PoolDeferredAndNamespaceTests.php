@@ -39,6 +39,37 @@ trait PoolDeferredAndNamespaceTests
         $this->assertTrue($other->hasItem('deferred-null'));
     }
 
+    public function testADeferredItemKeepsItsExpiryThroughGetItemAndGetItems(): void
+    {
+        $pool = $this->createPool();
+        $this->assertTrue($pool->saveDeferred($pool->getItem('short')->set('S')->expiresAfter(1)));
+        $viaItems = Items::toArray($pool->getItems(['short']))['short'];
+        $viaItem = $pool->getItem('short');
+        $this->assertTrue($viaItems->isHit() && $viaItem->isHit());
+        // Saved again as they came back: they must still expire, not take the default lifetime (none).
+        $this->assertTrue($pool->save($viaItems));
+        $this->assertTrue($this->createPool()->hasItem('short'));
+        $this->waitForExpiry(1);
+        $this->assertFalse($this->createPool()->getItem('short')->isHit(), 'the item from getItems() lost its expiry');
+        // Its expiry has passed by now: kept, it makes save() delete the key; lost, it stores it for good.
+        $this->assertTrue($pool->save($viaItem));
+        $this->assertFalse($this->createPool()->getItem('short')->isHit(), 'the item from getItem() lost its expiry');
+    }
+
+    public function testTtlsOfCenturiesAreFarFutureNotErrors(): void
+    {
+        $pool = $this->createPool(defaultLifetime: \PHP_INT_MAX);
+        $this->assertTrue($this->saveValue($pool, 'default', 1), 'defaultLifetime PHP_INT_MAX');
+        $this->assertTrue($pool->save($pool->getItem('after')->set(2)->expiresAfter(\PHP_INT_MAX)));
+        $this->assertTrue($pool->save($pool->getItem('interval')->set(3)->expiresAfter(new \DateInterval('P9000Y'))));
+        $this->assertTrue($pool->saveDeferred($pool->getItem('deferred')->set(4)->expiresAfter(\PHP_INT_MAX)));
+        $this->assertTrue($pool->commit());
+        $other = $this->createPool();
+        foreach (['default' => 1, 'after' => 2, 'interval' => 3, 'deferred' => 4] as $key => $value) {
+            $this->assertSame($value, $other->getItem($key)->get(), $key);
+        }
+    }
+
     public function testCommitWithNothingDeferredIsSuccess(): void
     {
         $pool = $this->createPool();

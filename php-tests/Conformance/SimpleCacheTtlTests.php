@@ -83,6 +83,17 @@ trait SimpleCacheTtlTests
         }
     }
 
+    public function testTtlsOfCenturiesAreFarFutureNotErrors(): void
+    {
+        $cache = $this->createCache();
+        $this->assertTrue($cache->set('far', 1, \PHP_INT_MAX));
+        $this->assertTrue($cache->setMultiple(['far-many' => 2], \PHP_INT_MAX));
+        $this->assertTrue($cache->set('far-interval', 3, new \DateInterval('P9000Y')));
+        $this->assertSame(['far' => 1, 'far-many' => 2, 'far-interval' => 3], Items::toArray($cache->getMultiple(['far', 'far-many', 'far-interval'])));
+        $this->assertTrue($cache->set('past', 4, \PHP_INT_MIN));
+        $this->assertFalse($cache->has('past'), 'a TTL of PHP_INT_MIN seconds is in the past');
+    }
+
     public function testInvalidTtlTypesAreRejected(): void
     {
         $cache = $this->createCache();

@@ -25,12 +25,16 @@ abstract class AbstractPool implements CacheItemPoolInterface
     private array $deferred = [];
     private static object $miss;
 
-    protected function __construct(object $store, int $defaultLifetime, ?object $logger, bool $strict = false)
+    /**
+     * @param \Closure(): object $openStore makes the native store; called once the PHP-side
+     *                                      arguments are known to be valid
+     */
+    protected function __construct(\Closure $openStore, int $defaultLifetime, ?object $logger, bool $strict = false)
     {
         if ($defaultLifetime < 0) {
             throw new InvalidArgumentException('LambdaCache: defaultLifetime cannot be negative.');
         }
-        $this->store = $store;
+        $this->store = self::native($openStore);
         $this->defaultLifetime = $defaultLifetime;
         $this->logger = $logger;
         $this->strict = $strict;
@@ -75,12 +79,7 @@ abstract class AbstractPool implements CacheItemPoolInterface
     public function getItems(array $keys = []): iterable
     {
         if ($this->deferred) {
-            $items = [];
-            foreach ($this->fetchMany(Ttl::keys($keys)) as $key => [$hit, $value]) {
-                $items[$key] = $hit ? new CacheItem((string) $key, $value, true) : new CacheItem((string) $key);
-            }
-
-            return $items;
+            return $this->fetchMany(Ttl::keys($keys));
         }
         // The native store checks every key (type included) before it reads any.
         $keys = \array_values($keys);
@@ -95,7 +94,11 @@ abstract class AbstractPool implements CacheItemPoolInterface
 
     public function hasItem($key): bool
     {
-        return $this->getItem($key)->isHit();
+        if (!\is_string($key)) {
+            Ttl::invalidKey($key);
+        }
+
+        return $this->fetchOne($key, self::$miss) !== self::$miss;
     }
 
     public function clear(): bool
@@ -185,42 +188,43 @@ abstract class AbstractPool implements CacheItemPoolInterface
     }
 
     /**
-     * Hits and misses of validated keys, deferred items included, as key => [hit, value].
+     * The items of validated keys, deferred items included (as getItem() returns them).
      *
      * @param list<string> $keys
-     * @return array<string, array{0: bool, 1: mixed}>
+     * @return array<string, CacheItem>
      */
     private function fetchMany(array $keys): array
     {
         $out = [];
         $ask = [];
         foreach ($keys as $key) {
-            if ($this->deferred && isset($this->deferred[$key])) {
-                $item = $this->fromDeferred($key);
-                $out[$key] = [$item->isHit(), $item->get()];
+            if (isset($this->deferred[$key])) {
+                $out[$key] = $this->fromDeferred($key);
             } else {
-                $out[$key] = [false, null];
+                $out[$key] = null;
                 $ask[] = $key;
             }
         }
-        foreach ($ask ? $this->fetchStored($ask) : [] as $i => $value) {
-            $out[$ask[$i]] = [true, $value];
+        $hits = $ask ? $this->fetchStored($ask) : [];
+        foreach ($ask as $i => $key) {
+            $out[$key] = \array_key_exists($i, $hits) ? new CacheItem($key, $hits[$i], true) : new CacheItem($key);
         }
 
         return $out;
     }
 
     /**
-     * @internal for Psr16Cache: validated key => value, or $default for misses
-     * @param list<string> $keys
+     * @internal for Psr16Cache: key => value, or $default for misses; the keys are checked
+     * here (by the native store when nothing is deferred)
+     * @param list<mixed> $keys
      * @return array<string, mixed>
      */
     public function fetchValues(array $keys, mixed $default): array
     {
         $out = [];
         if ($this->deferred) {
-            foreach ($this->fetchMany($keys) as $key => [$hit, $value]) {
-                $out[$key] = $hit ? $value : $default;
+            foreach ($this->fetchMany(Ttl::keys($keys)) as $key => $item) {
+                $out[$key] = $item->isHit() ? $item->get() : $default;
             }
 
             return $out;
@@ -285,11 +289,8 @@ abstract class AbstractPool implements CacheItemPoolInterface
      */
     public function storeOne(string $key, mixed $value, ?int $expiry): bool
     {
-        if ($expiry === null) {
-            if ($this->defaultLifetime > 0) {
-                $expiry = Ttl::nowMs() + $this->defaultLifetime * 1000;
-            }
-        } elseif ($expiry <= Ttl::nowMs()) {
+        $expiry ??= $this->defaultExpiry();
+        if ($expiry !== null && $expiry <= Ttl::nowMs()) {
             return $this->removeMany(Ttl::keys([$key]));
         }
         if ($this->deferred) {
@@ -314,9 +315,7 @@ abstract class AbstractPool implements CacheItemPoolInterface
      */
     public function storeMany(array $values, ?int $expiry): bool
     {
-        if ($expiry === null && $this->defaultLifetime > 0) {
-            $expiry = Ttl::nowMs() + $this->defaultLifetime * 1000;
-        }
+        $expiry ??= $this->defaultExpiry();
         $keys = \array_map('strval', \array_keys($values));
         if ($this->deferred) {
             foreach ($keys as $key) {
@@ -360,6 +359,31 @@ abstract class AbstractPool implements CacheItemPoolInterface
             $this->report($e, ['keys' => $keys]);
 
             return false;
+        }
+    }
+
+    /** When an item saved without an expiry expires: after the default lifetime, or never (null). */
+    private function defaultExpiry(): ?int
+    {
+        return $this->defaultLifetime > 0 ? Ttl::toExpiry($this->defaultLifetime, 'defaultLifetime') : null;
+    }
+
+    /**
+     * Runs $call on the native store, its argument and storage errors thrown as the PSR
+     * exceptions (constructors and createTable(): the calls that are allowed to throw).
+     *
+     * @template T
+     * @param \Closure(): T $call
+     * @return T
+     */
+    protected static function native(\Closure $call): mixed
+    {
+        try {
+            return $call();
+        } catch (Native\InvalidArgumentException $e) {
+            throw new InvalidArgumentException('LambdaCache: ' . $e->getMessage(), 0, $e);
+        } catch (Native\StoreException $e) {
+            throw new CacheException('LambdaCache: ' . $e->getMessage(), 0, $e);
         }
     }
 

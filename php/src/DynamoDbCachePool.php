@@ -14,8 +14,6 @@ use LambdaCache\Native\DynamoDbStore;
  */
 final class DynamoDbCachePool extends AbstractPool
 {
-    private DynamoDbStore $dynamo;
-
     /**
      * @param string|null       $table              default: env DYNAMO_DB_TABLE
      * @param string            $namespace          up to 64 of A-Za-z0-9_.-
@@ -57,14 +55,7 @@ final class DynamoDbCachePool extends AbstractPool
     ) {
         $options = \get_defined_vars();
         unset($options['defaultLifetime'], $options['allowedClasses'], $options['logger'], $options['strict']);
-        try {
-            $this->dynamo = new DynamoDbStore($options, $allowedClasses);
-        } catch (Native\InvalidArgumentException $e) {
-            throw new InvalidArgumentException('LambdaCache: ' . $e->getMessage(), 0, $e);
-        } catch (Native\StoreException $e) {
-            throw new CacheException('LambdaCache: ' . $e->getMessage(), 0, $e);
-        }
-        parent::__construct($this->dynamo, $defaultLifetime, $logger, $strict);
+        parent::__construct(static fn () => new DynamoDbStore($options, $allowedClasses), $defaultLifetime, $logger, $strict);
     }
 
     /**
@@ -77,10 +68,6 @@ final class DynamoDbCachePool extends AbstractPool
      */
     public function createTable(): string
     {
-        try {
-            return $this->dynamo->createTable();
-        } catch (Native\StoreException $e) {
-            throw new CacheException('LambdaCache: ' . $e->getMessage(), 0, $e);
-        }
+        return self::native(fn () => $this->store->createTable());
     }
 }

@@ -31,7 +31,7 @@ final class Psr16Cache implements CacheInterface
             Ttl::invalidKey($key);
         }
 
-        return $this->pool->storeOne($key, $value, self::expiry($ttl));
+        return $this->pool->storeOne($key, $value, Ttl::toExpiry($ttl, 'a PSR-16 cache'));
     }
 
     public function delete($key): bool
@@ -46,7 +46,10 @@ final class Psr16Cache implements CacheInterface
 
     public function getMultiple($keys, $default = null): iterable
     {
-        return $this->pool->fetchValues(Ttl::keys(self::iterable($keys)), $default);
+        // The keys are checked once, by fetchValues() (natively when nothing is deferred).
+        $keys = self::iterable($keys);
+
+        return $this->pool->fetchValues(\is_array($keys) ? \array_values($keys) : \iterator_to_array($keys, false), $default);
     }
 
     public function setMultiple($values, $ttl = null): bool
@@ -54,14 +57,10 @@ final class Psr16Cache implements CacheInterface
         $list = [];
         foreach (self::iterable($values) as $key => $value) {
             // Array keys that look like integers arrive as integers.
-            $key = \is_int($key) ? (string) $key : $key;
-            if (!\is_string($key) || $key === '' || \strpbrk($key, Ttl::RESERVED) !== false) {
-                Ttl::invalidKey($key);
-            }
-            $list[$key] = $value;
+            $list[Ttl::key(\is_int($key) ? (string) $key : $key)] = $value;
         }
 
-        return $this->pool->storeMany($list, self::expiry($ttl));
+        return $this->pool->storeMany($list, Ttl::toExpiry($ttl, 'a PSR-16 cache'));
     }
 
     public function deleteMultiple($keys): bool
@@ -72,12 +71,6 @@ final class Psr16Cache implements CacheInterface
     public function has($key): bool
     {
         return $this->pool->hasItem($key);
-    }
-
-    /** Milliseconds since the epoch, null for the default lifetime; <= now deletes. */
-    private static function expiry(mixed $ttl): ?int
-    {
-        return Ttl::toExpiry($ttl, 'a PSR-16 cache');
     }
 
     private static function iterable(mixed $keys): iterable

@@ -36,13 +36,11 @@ final class TmpCachePool extends AbstractPool
         bool $strict = false,
     ) {
         $directory ??= \rtrim(\sys_get_temp_dir(), '/') . '/lambda-cache';
-        try {
-            $store = new TmpStore($directory, $namespace, $maxBytes, $allowedClasses);
-        } catch (Native\InvalidArgumentException $e) {
-            throw new InvalidArgumentException('LambdaCache: ' . $e->getMessage(), 0, $e);
-        } catch (Native\StoreException $e) {
-            throw new CacheException('LambdaCache: ' . $e->getMessage(), 0, $e);
-        }
-        parent::__construct($store, $defaultLifetime, $logger, $strict);
+        parent::__construct(
+            static fn () => new TmpStore($directory, $namespace, $maxBytes, $allowedClasses),
+            $defaultLifetime,
+            $logger,
+            $strict,
+        );
     }
 }

@@ -21,20 +21,39 @@ final class Ttl
             return null;
         }
         if (\is_int($ttl)) {
-            return self::nowMs() + $ttl * 1000;
+            return self::fromNow($ttl * 1000);
         }
         if ($ttl instanceof \DateInterval) {
             // The interval's length from the epoch: zero or negative intervals give an expiry
             // that is already past, whatever the clock does in between.
             $span = (float) (new \DateTimeImmutable('@0'))->add($ttl)->format('U.u');
 
-            return self::nowMs() + (int) \floor($span * 1000);
+            return self::fromNow(\floor($span * 1000));
         }
         throw new InvalidArgumentException(\sprintf(
             'LambdaCache: %s takes an int, a DateInterval or null as TTL, %s given.',
             $where,
             \get_debug_type($ttl)
         ));
+    }
+
+    /**
+     * Now plus $ms, kept within int: a TTL of centuries (PHP_INT_MAX seconds) is "far future",
+     * not an overflow into a float.
+     */
+    private static function fromNow(int|float $ms): int
+    {
+        $at = self::nowMs() + $ms;
+        if (\is_int($at)) {
+            return $at;
+        }
+        // A float: from an interval, or an int sum that overflowed. 2^63 is the first float
+        // past PHP_INT_MAX.
+        if ($at >= 9.2233720368547758E18) {
+            return \PHP_INT_MAX;
+        }
+
+        return $at < -9.2233720368547758E18 ? \PHP_INT_MIN : (int) $at;
     }
 
     public static function nowMs(): int
@@ -51,13 +70,20 @@ final class Ttl
     {
         $list = [];
         foreach ($keys as $key) {
-            if (!\is_string($key) || $key === '' || \strpbrk($key, self::RESERVED) !== false) {
-                self::invalidKey($key);
-            }
-            $list[] = $key;
+            $list[] = self::key($key);
         }
 
         return $list;
+    }
+
+    /** $key if it is a legal key; else throws. */
+    public static function key(mixed $key): string
+    {
+        if (!\is_string($key) || $key === '' || \strpbrk($key, self::RESERVED) !== false) {
+            self::invalidKey($key);
+        }
+
+        return $key;
     }
 
     /**
