@@ -219,20 +219,6 @@ function warmEmulator(PlainDynamoClient $client, string $table, float $seconds):
     return $requests;
 }
 
-/** BENCH_RTT_MS: the simulated round trip of workloads e-g, whole milliseconds, 0..1000. */
-function rttMs(): int
-{
-    $value = getenv('BENCH_RTT_MS');
-    if ($value === false || $value === '') {
-        return DEFAULT_RTT_MS;
-    }
-    if (preg_match('/^\d{1,4}$/', $value) !== 1 || (int) $value > 1000) {
-        fail("BENCH_RTT_MS must be a whole number of milliseconds between 0 and 1000, got '{$value}'");
-    }
-
-    return (int) $value;
-}
-
 /**
  * The emulators behind the RTT proxy: DYNALITE_ENDPOINTS (scripts/dynalite.sh, DYNALITE_INSTANCES=N)
  * when it starts with $endpoint, else $endpoint alone. Each gets the bench's table and the same
@@ -283,7 +269,7 @@ function main(array $argv): int
         fail('ext-curl is not loaded; the plain PHP client needs it (Debian: apt-get install php8.2-curl)');
     }
     $peerOnly = \in_array(getenv('BENCH_PEER_ONLY'), ['1', 'true', 'yes'], true);
-    $rttMs = rttMs();
+    $rttMs = envInt('BENCH_RTT_MS', DEFAULT_RTT_MS, 0, 1000);
     $oursUnavailable = oursUnavailable($root, $peerOnly);
     $endpoint = (string) getenv('LAMBDA_CACHE_DYNAMODB_ENDPOINT');
     if ($endpoint === '') {

@@ -27,7 +27,9 @@ declare(strict_types=1);
 
 namespace LcBench\Startup;
 
+use function LcBench\envInt;
 use function LcBench\fail;
+use function LcBench\jsonArg;
 use function LcBench\progress;
 
 require __DIR__ . '/lib/bootstrap.php';
@@ -38,35 +40,6 @@ const KEY = 'startup-item';
 /** GetItems per client the prepare step sends, so the emulator's JIT has settled (dynamo.php: its CPU per request falls over the first thousands). */
 const EMULATOR_WARM = 1500;
 const RSS_RUNS = 10;
-
-function intEnv(string $name, int $default, int $min, int $max): int
-{
-    $value = getenv($name);
-    if ($value === false || $value === '') {
-        return $default;
-    }
-    if (!ctype_digit($value) || (int) $value < $min || (int) $value > $max) {
-        fail("{$name} must be an integer between {$min} and {$max}, got '{$value}'");
-    }
-
-    return (int) $value;
-}
-
-function jsonFile(array $argv): ?string
-{
-    $file = null;
-    for ($i = 1; $i < \count($argv); ++$i) {
-        if ($argv[$i] === '--json' && isset($argv[$i + 1])) {
-            $file = $argv[++$i];
-        } elseif (str_starts_with($argv[$i], '--json=')) {
-            $file = substr($argv[$i], 7);
-        } else {
-            fail("unknown argument {$argv[$i]}; usage: scripts/dynalite.sh run -- php benches/startup.php [--json FILE]");
-        }
-    }
-
-    return $file;
-}
 
 /** The extension flags a child needs for ext-curl: none when it is built in, else -d extension=curl (checked). */
 function curlArgs(): array
@@ -134,8 +107,8 @@ function banner(array $env, array $settings, array $variants): string
 function main(array $argv): int
 {
     $root = \dirname(__DIR__);
-    $jsonFile = jsonFile($argv);
-    $settings = ['runs' => intEnv('BENCH_RUNS', 40, 1, 1000), 'warmup' => intEnv('BENCH_WARMUP', 3, 0, 100)];
+    $jsonFile = jsonArg($argv, "usage: scripts/dynalite.sh run -- php benches/startup.php [--json FILE]\n");
+    $settings = ['runs' => envInt('BENCH_RUNS', 40, 1, 1000), 'warmup' => envInt('BENCH_WARMUP', 3, 0, 100)];
     $settings['rss_runs'] = min(RSS_RUNS, $settings['runs']);
     $strict = \in_array(getenv('BENCH_STRICT'), ['1', 'true', 'yes'], true);
 

@@ -145,8 +145,8 @@ final class Options
      */
     public static function fromEnvironment(array $argv, array $workloads = self::WORKLOADS, ?string $usage = null): self
     {
-        $seconds = self::number('BENCH_SECONDS', 0.5, 0.01, 60.0);
-        $runs = (int) self::number('BENCH_RUNS', 5, 1, 51);
+        $seconds = envNumber('BENCH_SECONDS', 0.5, 0.01, 60.0);
+        $runs = envInt('BENCH_RUNS', 5, 1, 51);
         $only = $workloads;
         $env = getenv('BENCH_ONLY');
         if (\is_string($env) && trim($env) !== '') {
@@ -157,19 +157,7 @@ final class Options
             }
         }
         $usage ??= self::usage();
-        $jsonFile = null;
-        for ($i = 1; $i < \count($argv); ++$i) {
-            if ($argv[$i] === '--json' && isset($argv[$i + 1])) {
-                $jsonFile = $argv[++$i];
-            } elseif (str_starts_with($argv[$i], '--json=')) {
-                $jsonFile = substr($argv[$i], 7);
-            } elseif ($argv[$i] === '--help' || $argv[$i] === '-h') {
-                echo $usage;
-                exit(0);
-            } else {
-                fail("unknown argument {$argv[$i]}\n" . $usage);
-            }
-        }
+        $jsonFile = jsonArg($argv, $usage);
         $strict = \in_array(getenv('BENCH_STRICT'), ['1', 'true', 'yes'], true);
 
         return new self($seconds, min(0.25, max(0.05, $seconds / 2)), $runs, $only, $jsonFile, $strict);
@@ -187,18 +175,5 @@ final class Options
             --json FILE writes the machine-readable result there instead of the final JSON line on stdout.
 
             TXT;
-    }
-
-    private static function number(string $name, float $default, float $min, float $max): float
-    {
-        $value = getenv($name);
-        if ($value === false || $value === '') {
-            return $default;
-        }
-        if (!is_numeric($value) || (float) $value < $min || (float) $value > $max) {
-            fail("{$name} must be a number between {$min} and {$max}, got '{$value}'");
-        }
-
-        return (float) $value;
     }
 }

@@ -22,10 +22,6 @@ function progress(string $line): void
     fwrite(STDERR, $line . "\n");
 }
 
-/**
- * Registers every autoloader the bench needs; returns a description of where classes come from.
- * $symfony = false (dynamo.php) neither loads nor requires symfony/cache.
- */
 /** Prints the JSON result line, or writes it to --json FILE. */
 function emitJson(string $json, ?string $file): void
 {
@@ -39,6 +35,58 @@ function emitJson(string $json, ?string $file): void
     progress("JSON written to {$file}");
 }
 
+/** Environment variable $name as a number in [$min, $max], or $default when unset; fails on anything else. */
+function envNumber(string $name, float $default, float $min, float $max): float
+{
+    $value = getenv($name);
+    if ($value === false || $value === '') {
+        return $default;
+    }
+    if (!is_numeric($value) || (float) $value < $min || (float) $value > $max) {
+        fail("{$name} must be a number between {$min} and {$max}, got '{$value}'");
+    }
+
+    return (float) $value;
+}
+
+/** envNumber() for whole numbers. */
+function envInt(string $name, int $default, int $min, int $max): int
+{
+    $value = getenv($name);
+    if ($value !== false && $value !== '' && !ctype_digit($value)) {
+        fail("{$name} must be a whole number between {$min} and {$max}, got '{$value}'");
+    }
+
+    return (int) envNumber($name, $default, $min, $max);
+}
+
+/**
+ * The FILE of `--json FILE` or `--json=FILE` in $argv, null without; `--help` prints $usage and
+ * exits; any other argument fails with $usage.
+ */
+function jsonArg(array $argv, string $usage): ?string
+{
+    $file = null;
+    for ($i = 1; $i < \count($argv); ++$i) {
+        if ($argv[$i] === '--json' && isset($argv[$i + 1])) {
+            $file = $argv[++$i];
+        } elseif (str_starts_with($argv[$i], '--json=')) {
+            $file = substr($argv[$i], 7);
+        } elseif ($argv[$i] === '--help' || $argv[$i] === '-h') {
+            echo $usage;
+            exit(0);
+        } else {
+            fail("unknown argument {$argv[$i]}\n" . $usage);
+        }
+    }
+
+    return $file;
+}
+
+/**
+ * Registers every autoloader the bench needs; returns a description of where classes come from.
+ * $symfony = false (dynamo.php) neither loads nor requires symfony/cache.
+ */
 function bootstrap(string $repoRoot, bool $symfony = true): array
 {
     $loaded = [];
