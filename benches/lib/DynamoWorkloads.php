@@ -109,7 +109,7 @@ function dynamoHitSubject(DynImpl $impl): Subject
         $bad = 0;
         for ($i = 0; $i < $n; ++$i) {
             $item = $pool->getItem($keys[$i % 100]);
-            if (!$item->isHit() || !\is_string($v = $item->get()) || \strlen($v) !== 200) {
+            if (!$item->isHit() || !\is_string($v = $item->get()) || \strlen($v) !== STRING_LENGTH) {
                 ++$bad;
             }
         }
@@ -167,14 +167,7 @@ function dynamoGetItemsSubject(DynImpl $impl, int $count): Subject
     $batch = static function (int $n) use ($pool, $keys, $count): int {
         $bad = 0;
         for ($i = 0; $i < $n; ++$i) {
-            $seen = 0;
-            foreach ($pool->getItems($keys) as $item) {
-                ++$seen;
-                if (!$item->isHit() || !\is_string($v = $item->get()) || \strlen($v) !== 200) {
-                    ++$bad;
-                }
-            }
-            $bad += $count - $seen;
+            $bad += badStringItems($pool->getItems($keys), $count);
         }
 
         return $bad;

@@ -19,11 +19,31 @@ final class Workload
 }
 
 const KEY_COUNT = 100;
+/** The length of stringValue()'s strings. */
+const STRING_LENGTH = 200;
 
 /** A 200-byte string, different per key. */
 function stringValue(int $seed): string
 {
-    return substr(str_repeat(hash('sha256', "value-{$seed}"), 4), 0, 200);
+    return substr(str_repeat(hash('sha256', "value-{$seed}"), 4), 0, STRING_LENGTH);
+}
+
+/**
+ * How many of a getItems() result's $count items are wrong: a miss, not a stringValue(), or
+ * missing from the result. Called once per getItems() call, not per item.
+ */
+function badStringItems(iterable $items, int $count): int
+{
+    $bad = 0;
+    $seen = 0;
+    foreach ($items as $item) {
+        ++$seen;
+        if (!$item->isHit() || !\is_string($v = $item->get()) || \strlen($v) !== STRING_LENGTH) {
+            ++$bad;
+        }
+    }
+
+    return $bad + $count - $seen;
 }
 
 /** 50 elements: ints, strings, floats and nested arrays, string and int keys. */
@@ -111,7 +131,7 @@ function hitSubject(Impl $impl, TempDirs $tmp, string $id, bool $array): Subject
             $bad = 0;
             for ($i = 0; $i < $n; ++$i) {
                 $item = $pool->getItem($keys[$i % KEY_COUNT]);
-                if (!$item->isHit() || !\is_string($v = $item->get()) || \strlen($v) !== 200) {
+                if (!$item->isHit() || !\is_string($v = $item->get()) || \strlen($v) !== STRING_LENGTH) {
                     ++$bad;
                 }
             }
@@ -167,14 +187,7 @@ function getItemsSubject(Impl $impl, TempDirs $tmp): Subject
         $pool = $s->pool;
         $bad = 0;
         for ($i = 0; $i < $n; ++$i) {
-            $seen = 0;
-            foreach ($pool->getItems($keys) as $item) {
-                ++$seen;
-                if (!$item->isHit() || !\is_string($v = $item->get()) || \strlen($v) !== 200) {
-                    ++$bad;
-                }
-            }
-            $bad += KEY_COUNT - $seen;
+            $bad += badStringItems($pool->getItems($keys), KEY_COUNT);
         }
 
         return $bad;
@@ -207,7 +220,7 @@ function psr16Subject(Impl $impl, TempDirs $tmp, string $id, bool $set): Subject
             $cache = $s->cache;
             $bad = 0;
             for ($i = 0; $i < $n; ++$i) {
-                if (!\is_string($v = $cache->get($keys[$i % KEY_COUNT])) || \strlen($v) !== 200) {
+                if (!\is_string($v = $cache->get($keys[$i % KEY_COUNT])) || \strlen($v) !== STRING_LENGTH) {
                     ++$bad;
                 }
             }
