@@ -6,7 +6,6 @@
 
 pub mod batch;
 pub mod config;
-mod errors;
 pub mod http;
 pub mod item;
 pub mod read;
@@ -15,7 +14,6 @@ pub mod write;
 
 use self::batch::{Backoff, GET_CHUNK, WRITE_CHUNK};
 use self::config::{DynamoConfig, Resolved};
-use self::errors::call_error;
 use self::http::{CallError, DynamoHttp};
 use self::read::Fetched;
 use self::write::Write;
@@ -76,11 +74,7 @@ impl DynamoStore {
         runtime::block_on(async {
             match tokio::time::timeout(limit, f(client)).await {
                 Ok(r) => r,
-                Err(_) => Err(Error::Storage(format!(
-                    "DynamoDB {what} on {}: no answer within {} ms",
-                    self.table(),
-                    limit.as_millis()
-                ))),
+                Err(_) => Err(CallError::Timeout(limit).into_error(what, self.table())),
             }
         })?
     }
@@ -93,7 +87,7 @@ impl DynamoStore {
         client
             .call(op, &body)
             .await
-            .map_err(|e| call_error(op, self.table(), e))
+            .map_err(|e| e.into_error(op, self.table()))
     }
 
     /// A read: `body` sent as it is, the answer parsed by `parse` (the typed read path).
@@ -107,13 +101,9 @@ impl DynamoStore {
         let answer = client
             .call_raw(op, body)
             .await
-            .map_err(|e| call_error(op, self.table(), e))?;
+            .map_err(|e| e.into_error(op, self.table()))?;
         parse(&answer).map_err(|e| {
-            call_error(
-                op,
-                self.table(),
-                CallError::Transport(format!("unreadable answer: {e}")),
-            )
+            CallError::Transport(format!("unreadable answer: {e}")).into_error(op, self.table())
         })
     }
 
@@ -251,7 +241,7 @@ impl DynamoStore {
             let mut note = match client.call("CreateTable", &create).await {
                 Ok(_) => format!("created table {table}"),
                 Err(CallError::Api { code, .. }) if code == "ResourceInUseException" => format!("table {table} exists"),
-                Err(e) => return Err(call_error("CreateTable", table, e)),
+                Err(e) => return Err(e.into_error("CreateTable", table)),
             };
             // A new table takes seconds to become usable on DynamoDB.
             loop {
@@ -262,10 +252,15 @@ impl DynamoStore {
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
             let ttl = json!({ "TableName": table, "TimeToLiveSpecification": { "Enabled": true, "AttributeName": self.config.ttl_attribute } });
-            match self.call(&client, "UpdateTimeToLive", ttl).await {
+            // An endpoint that answers no (emulators: UnknownOperationException) is said; no
+            // answer at all is an error.
+            match client.call("UpdateTimeToLive", &ttl).await {
                 Ok(_) => note.push_str(&format!("; TTL on {}", self.config.ttl_attribute)),
-                Err(Error::Storage(m)) => note.push_str(&format!("; TTL not enabled ({m})")),
-                Err(e) => return Err(e),
+                Err(e @ CallError::Api { .. }) => note.push_str(&format!(
+                    "; TTL not enabled ({})",
+                    e.message("UpdateTimeToLive", table)
+                )),
+                Err(e) => return Err(e.into_error("UpdateTimeToLive", table)),
             }
             Ok(note)
         })
