@@ -4,13 +4,17 @@
 //! DynamoDB delete items, days late), binary-safe (values in a `B` attribute, compressed above
 //! a threshold), and bounded in time (every call within `operationTimeoutMs`).
 
+mod admin;
 pub mod batch;
 pub mod config;
 pub mod http;
 pub mod item;
 pub mod read;
 pub mod sigv4;
+mod version;
 pub mod write;
+
+pub use self::version::VERSION_TTL;
 
 use self::batch::{Backoff, GET_CHUNK, WRITE_CHUNK};
 use self::config::{DynamoConfig, Resolved};
@@ -22,21 +26,11 @@ use crate::clock::Clock;
 use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::{key, runtime};
-use once_cell::sync::Lazy;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-/// How long this process trusts the namespace version it read (see `clear()`).
-pub const VERSION_TTL: Duration = Duration::from_secs(1);
-/// How long `create_table` waits for a new table to become active.
-const CREATE_WAIT: Duration = Duration::from_secs(60);
-
-/// Namespace versions read or set in this process, by endpoint, table and namespace, so every
-/// pool of a namespace sees this process's `clear()` at once.
-static VERSIONS: Lazy<Mutex<HashMap<String, (u64, Instant)>>> = Lazy::new(Default::default);
+use std::sync::Arc;
+use std::time::Duration;
 
 pub struct DynamoStore {
     config: DynamoConfig,
@@ -83,13 +77,6 @@ impl DynamoStore {
         Duration::from_millis(self.config.operation_timeout_ms)
     }
 
-    async fn call(&self, client: &DynamoHttp, op: &str, body: Value) -> Result<Value> {
-        client
-            .call(op, &body)
-            .await
-            .map_err(|e| e.into_error(op, self.table()))
-    }
-
     /// A read: `body` sent as it is, the answer parsed by `parse` (the typed read path).
     async fn read<T>(
         &self,
@@ -105,67 +92,6 @@ impl DynamoStore {
         parse(&answer).map_err(|e| {
             CallError::Transport(format!("unreadable answer: {e}")).into_error(op, self.table())
         })
-    }
-
-    /// The namespace version this process knows: `(version, still fresh)`.
-    fn known_version(&self) -> Option<(u64, bool)> {
-        let versions = VERSIONS.lock().unwrap_or_else(|e| e.into_inner());
-        versions
-            .get(&self.version_key)
-            .map(|&(v, at)| (v, at.elapsed() < VERSION_TTL))
-    }
-
-    async fn namespace_version(&self, client: &DynamoHttp) -> Result<u64> {
-        if let Some((v, true)) = self.known_version() {
-            return Ok(v);
-        }
-        let key = item::key_of(&self.config, &item::version_id(&self.config.namespace));
-        let out = self
-            .call(
-                client,
-                "GetItem",
-                json!({ "TableName": self.table(), "Key": key, "ConsistentRead": true }),
-            )
-            .await?;
-        let v = out
-            .get("Item")
-            .and_then(Value::as_object)
-            .and_then(|i| item::number(i, item::VERSION_ATTRIBUTE))
-            .unwrap_or(0);
-        self.set_version(v);
-        Ok(v)
-    }
-
-    /// Reads `keys` at the current namespace version. When the version must be read again,
-    /// it is read at the same time as the items under the version last known (or 0): one round
-    /// trip unless the namespace was cleared meanwhile.
-    async fn read_current(
-        &self,
-        client: &DynamoHttp,
-        keys: &[&[u8]],
-    ) -> Result<(Vec<Fetched>, u64)> {
-        let ns = &self.config.namespace;
-        let ids = |v: u64| keys.iter().map(|k| item::id(ns, v, k)).collect::<Vec<_>>();
-        let guess = match self.known_version() {
-            Some((v, true)) => return Ok((self.fetch(client, ids(v)).await?, v)),
-            Some((v, false)) => v,
-            None => 0,
-        };
-        let (v, items) = futures_util::future::join(
-            self.namespace_version(client),
-            self.fetch(client, ids(guess)),
-        )
-        .await;
-        let v = v?;
-        if v == guess {
-            return Ok((items?, v));
-        }
-        Ok((self.fetch(client, ids(v)).await?, v))
-    }
-
-    fn set_version(&self, v: u64) {
-        let mut versions = VERSIONS.lock().unwrap_or_else(|e| e.into_inner());
-        versions.insert(self.version_key.clone(), (v, Instant::now()));
     }
 
     async fn fetch(&self, client: &DynamoHttp, ids: Vec<String>) -> Result<Vec<Fetched>> {
@@ -223,47 +149,6 @@ impl DynamoStore {
         )
         .await
         .map(drop)
-    }
-
-    /// Creates the table (string partition key, on-demand capacity) unless it exists, waits
-    /// until it is active, and enables TTL on the ttl attribute. Answers what it did; a TTL the
-    /// endpoint does not support (local emulators) is said, not an error.
-    pub fn create_table(&self) -> Result<String> {
-        let k = &self.config.key_attribute;
-        self.run("CreateTable", CREATE_WAIT + self.limit(), |client| async move {
-            let table = self.table();
-            let create = json!({
-                "TableName": table,
-                "KeySchema": [{ "AttributeName": k, "KeyType": "HASH" }],
-                "AttributeDefinitions": [{ "AttributeName": k, "AttributeType": "S" }],
-                "BillingMode": "PAY_PER_REQUEST",
-            });
-            let mut note = match client.call("CreateTable", &create).await {
-                Ok(_) => format!("created table {table}"),
-                Err(CallError::Api { code, .. }) if code == "ResourceInUseException" => format!("table {table} exists"),
-                Err(e) => return Err(e.into_error("CreateTable", table)),
-            };
-            // A new table takes seconds to become usable on DynamoDB.
-            loop {
-                let d = self.call(&client, "DescribeTable", json!({ "TableName": table })).await?;
-                if d.pointer("/Table/TableStatus").and_then(Value::as_str) == Some("ACTIVE") {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            let ttl = json!({ "TableName": table, "TimeToLiveSpecification": { "Enabled": true, "AttributeName": self.config.ttl_attribute } });
-            // An endpoint that answers no (emulators: UnknownOperationException) is said; no
-            // answer at all is an error.
-            match client.call("UpdateTimeToLive", &ttl).await {
-                Ok(_) => note.push_str(&format!("; TTL on {}", self.config.ttl_attribute)),
-                Err(e @ CallError::Api { .. }) => note.push_str(&format!(
-                    "; TTL not enabled ({})",
-                    e.message("UpdateTimeToLive", table)
-                )),
-                Err(e) => return Err(e.into_error("UpdateTimeToLive", table)),
-            }
-            Ok(note)
-        })
     }
 }
 
