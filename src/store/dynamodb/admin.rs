@@ -10,7 +10,7 @@ use std::time::Duration;
 const CREATE_WAIT: Duration = Duration::from_secs(60);
 
 impl DynamoStore {
-    pub(super) async fn call(&self, client: &DynamoHttp, op: &str, body: Value) -> Result<Value> {
+    async fn call(&self, client: &DynamoHttp, op: &str, body: Value) -> Result<Value> {
         client
             .call(op, &body)
             .await

@@ -8,14 +8,11 @@
 
 use super::config::DynamoConfig;
 use crate::key;
-use serde_json::{json, Map, Value};
 
 /// DynamoDB's item size limit, attribute names and values included.
 pub const ITEM_LIMIT: usize = 400 * 1024;
 /// The attribute holding a namespace version.
 pub const VERSION_ATTRIBUTE: &str = "v";
-
-pub type Item = Map<String, Value>;
 
 /// The id of the item holding `namespace`'s version.
 pub fn version_id(namespace: &str) -> String {
@@ -34,13 +31,6 @@ pub fn id(namespace: &str, version: u64, key: &[u8]) -> String {
     String::from_utf8(out).expect("an ASCII prefix and a UTF-8 key or a hex hash")
 }
 
-/// The key attribute map of an id.
-pub fn key_of(config: &DynamoConfig, id: &str) -> Item {
-    let mut m = Map::new();
-    m.insert(config.key_attribute.clone(), json!({ "S": id }));
-    m
-}
-
 /// The size DynamoDB counts for an item.
 pub fn size(config: &DynamoConfig, id: &str, entry_len: usize) -> usize {
     config.key_attribute.len()
@@ -49,11 +39,6 @@ pub fn size(config: &DynamoConfig, id: &str, entry_len: usize) -> usize {
         + entry_len
         + config.ttl_attribute.len()
         + 21
-}
-
-/// A Number attribute.
-pub fn number(item: &Item, name: &str) -> Option<u64> {
-    item.get(name)?.get("N")?.as_str()?.parse().ok()
 }
 
 #[cfg(test)]
@@ -85,10 +70,5 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(size(&c, "id", 13), 2 + 2 + 1 + 13 + 3 + 21);
-        let k = key_of(&c, "id");
-        assert_eq!(Value::Object(k), json!({ "pk": { "S": "id" } }));
-        let mut with_v = Map::new();
-        with_v.insert("v".into(), json!({ "N": "7" }));
-        assert_eq!(number(&with_v, "v"), Some(7));
     }
 }

@@ -26,7 +26,6 @@ use crate::clock::Clock;
 use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::{key, runtime};
-use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -256,25 +255,9 @@ impl Store for DynamoStore {
     /// old items stay in the table until their TTL (items without one stay for good: give the
     /// pool a default lifetime). Other processes see the new version within [`VERSION_TTL`].
     fn clear(&self) -> Result<()> {
-        let v = self.run("clear", self.limit(), |client| async move {
-            let body = json!({
-                "TableName": self.table(),
-                "Key": item::key_of(&self.config, &item::version_id(&self.config.namespace)),
-                "UpdateExpression": "ADD #v :one",
-                "ExpressionAttributeNames": { "#v": item::VERSION_ATTRIBUTE },
-                "ExpressionAttributeValues": { ":one": { "N": "1" } },
-                "ReturnValues": "UPDATED_NEW",
-            });
-            let out = self.call(&client, "UpdateItem", body).await?;
-            out.get("Attributes")
-                .and_then(Value::as_object)
-                .and_then(|a| item::number(a, item::VERSION_ATTRIBUTE))
-                .ok_or_else(|| {
-                    Error::Storage("DynamoDB UpdateItem answered no namespace version".into())
-                })
-        })?;
-        self.set_version(v);
-        Ok(())
+        self.run("clear", self.limit(), |client| async move {
+            self.next_version(&client).await.map(drop)
+        })
     }
 
     /// DynamoDB deletes expired items itself (TTL); nothing to do here.

@@ -98,6 +98,16 @@ pub fn parse_get(config: &DynamoConfig, answer: &[u8]) -> Result<Option<Fetched>
     Ok(out.item.and_then(|a| Fetched::from_attrs(config, a)))
 }
 
+/// The Number attribute `name` of a GetItem answer's item or an UpdateItem answer's
+/// attributes; None when there is no item or no such number.
+pub fn parse_number(answer: &[u8], name: &str) -> Result<Option<u64>, String> {
+    let out: GetItemOut<'_> = serde_json::from_slice(answer).map_err(|e| e.to_string())?;
+    Ok(out
+        .item
+        .and_then(|a| a.0.into_iter().find(|(n, _)| n.0 == name))
+        .and_then(|(_, a)| a.n?.0.parse().ok()))
+}
+
 /// A BatchGetItem answer: the items found, and the ids handed back as unprocessed. A request
 /// names one table, so every table in the answer is that one (by name or by ARN).
 pub fn parse_batch_get(
@@ -199,7 +209,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Attrs<'a> {
 
 #[derive(Deserialize)]
 struct GetItemOut<'a> {
-    #[serde(borrow, rename = "Item", default)]
+    /// `Item` of GetItem, `Attributes` of UpdateItem.
+    #[serde(borrow, rename = "Item", alias = "Attributes", default)]
     item: Option<Attrs<'a>>,
 }
 

@@ -1,13 +1,12 @@
 //! The namespace version: moved by `clear()`, kept in the item `namespace '!ns'`, and trusted
 //! by this process for [`VERSION_TTL`] after it read or set it.
 
-use super::item;
-use super::read::Fetched;
-use super::DynamoStore;
+use super::config::DynamoConfig;
 use super::http::DynamoHttp;
-use crate::error::Result;
+use super::read::{self, Fetched};
+use super::{item, DynamoStore};
+use crate::error::{Error, Result};
 use once_cell::sync::Lazy;
-use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -32,19 +31,29 @@ impl DynamoStore {
         if let Some((v, true)) = self.known_version() {
             return Ok(v);
         }
-        let key = item::key_of(&self.config, &item::version_id(&self.config.namespace));
-        let out = self
-            .call(
-                client,
-                "GetItem",
-                json!({ "TableName": self.table(), "Key": key, "ConsistentRead": true }),
-            )
-            .await?;
-        let v = out
-            .get("Item")
-            .and_then(Value::as_object)
-            .and_then(|i| item::number(i, item::VERSION_ATTRIBUTE))
+        let id = item::version_id(&self.config.namespace);
+        let body = read::get_body(&self.config, self.table(), &id, true);
+        let v = self
+            .read(client, "GetItem", body, |a| {
+                read::parse_number(a, item::VERSION_ATTRIBUTE)
+            })
+            .await?
             .unwrap_or(0);
+        self.set_version(v);
+        Ok(v)
+    }
+
+    /// Moves the namespace to its next version (`clear()`): one UpdateItem.
+    pub(super) async fn next_version(&self, client: &DynamoHttp) -> Result<u64> {
+        let body = next_version_body(&self.config, self.table());
+        let v = self
+            .read(client, "UpdateItem", body, |a| {
+                read::parse_number(a, item::VERSION_ATTRIBUTE)
+            })
+            .await?
+            .ok_or_else(|| {
+                Error::Storage("DynamoDB UpdateItem answered no namespace version".into())
+            })?;
         self.set_version(v);
         Ok(v)
     }
@@ -79,5 +88,47 @@ impl DynamoStore {
     pub(super) fn set_version(&self, v: u64) {
         let mut versions = VERSIONS.lock().unwrap_or_else(|e| e.into_inner());
         versions.insert(self.version_key.clone(), (v, Instant::now()));
+    }
+}
+
+/// An UpdateItem adding 1 to the version of the store's namespace, answering the new version.
+fn next_version_body(config: &DynamoConfig, table: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256 + table.len());
+    out.extend_from_slice(b"{\"TableName\":");
+    read::json_str(&mut out, table);
+    out.extend_from_slice(b",\"Key\":");
+    read::key_json(&mut out, config, &item::version_id(&config.namespace));
+    out.extend_from_slice(b",\"UpdateExpression\":\"ADD #v :one\",\"ExpressionAttributeNames\":{\"#v\":");
+    read::json_str(&mut out, item::VERSION_ATTRIBUTE);
+    out.extend_from_slice(
+        b"},\"ExpressionAttributeValues\":{\":one\":{\"N\":\"1\"}},\"ReturnValues\":\"UPDATED_NEW\"}",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    #[test]
+    fn next_version_body_is_an_update_item() {
+        let c = DynamoConfig {
+            namespace: "app".into(),
+            key_attribute: "pk".into(),
+            ..Default::default()
+        };
+        let body: Value = serde_json::from_slice(&next_version_body(&c, "t")).unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "TableName": "t",
+                "Key": { "pk": { "S": "app!ns" } },
+                "UpdateExpression": "ADD #v :one",
+                "ExpressionAttributeNames": { "#v": "v" },
+                "ExpressionAttributeValues": { ":one": { "N": "1" } },
+                "ReturnValues": "UPDATED_NEW",
+            })
+        );
     }
 }
