@@ -19,14 +19,18 @@ pub fn version_id(namespace: &str) -> String {
     format!("{namespace}!ns")
 }
 
-/// The partition key of `key` under `namespace` at `version`.
-pub fn id(namespace: &str, version: u64, key: &[u8]) -> String {
-    let prefix = format!("{namespace}|{version}");
+/// What the ids of `namespace` at `version` start with, for [`id`].
+pub fn prefix(namespace: &str, version: u64) -> String {
+    format!("{namespace}|{version}")
+}
+
+/// The partition key of `key` under a [`prefix`]: `prefix ':' key`, or `prefix '#' sha256(key)`.
+pub fn id(prefix: &str, key: &[u8]) -> String {
     let mut out = Vec::with_capacity(prefix.len() + 1 + key.len().min(key::MAX_PLAIN_KEY));
     if std::str::from_utf8(key).is_ok() {
-        key::storage_key_into(&prefix, key, &mut out);
+        key::storage_key_into(prefix, key, &mut out);
     } else {
-        key::hashed_key_into(&prefix, key, &mut out);
+        key::hashed_key_into(prefix, key, &mut out);
     }
     String::from_utf8(out).expect("an ASCII prefix and a UTF-8 key or a hex hash")
 }
@@ -44,6 +48,10 @@ pub fn size(config: &DynamoConfig, id: &str, entry_len: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn id(namespace: &str, version: u64, key: &[u8]) -> String {
+        super::id(&prefix(namespace, version), key)
+    }
 
     #[test]
     fn ids_are_utf8_distinct_and_bounded() {

@@ -93,26 +93,31 @@ impl DynamoStore {
         })
     }
 
-    async fn fetch(&self, client: &DynamoHttp, ids: Vec<String>) -> Result<Vec<Fetched>> {
+    /// Reads the items of `ids`: one GetItem for one, BatchGetItem chunks for more, the
+    /// unprocessed keys of each chunk asked again.
+    async fn fetch(&self, client: &DynamoHttp, ids: &[String]) -> Result<Vec<Fetched>> {
         let (config, table) = (&self.config, self.table());
         let consistent = config.consistent_read;
-        if ids.len() == 1 {
-            let body = read::get_body(config, table, &ids[0], consistent);
+        if let [id] = ids {
+            let body = read::get_body(config, table, id, consistent);
             let found = self
                 .read(client, "GetItem", body, |a| read::parse_get(config, a))
                 .await?;
             return Ok(found.into_iter().collect());
         }
         batch::run(
-            ids,
+            ids.iter().map(String::as_str).collect(),
             GET_CHUNK,
             Backoff::default(),
-            |chunk: Vec<String>| async move {
+            |chunk: Vec<&str>| async move {
                 let body = read::batch_get_body(config, table, &chunk, consistent);
-                self.read(client, "BatchGetItem", body, |a| {
-                    read::parse_batch_get(config, a)
-                })
-                .await
+                let (found, left) = self
+                    .read(client, "BatchGetItem", body, |a| {
+                        read::parse_batch_get(config, a)
+                    })
+                    .await?;
+                let left = chunk.into_iter().filter(|id| left.iter().any(|l| l == id));
+                Ok((found, left.collect()))
             },
         )
         .await
@@ -176,24 +181,20 @@ impl Store for DynamoStore {
     ) -> Result<()> {
         keys.iter().try_for_each(|k| key::validate_key(k))?;
         let (unique, at) = distinct(keys);
-        let ns = &self.config.namespace;
         let wanted = &unique;
-        let (items, version) = self.run("read", self.limit(), |client| async move {
+        let (items, ids) = self.run("read", self.limit(), |client| async move {
             self.read_current(&client, wanted).await
         })?;
-        let index: HashMap<String, usize> = unique
+        let index: HashMap<&str, usize> = ids
             .iter()
             .enumerate()
-            .map(|(u, k)| (item::id(ns, version, k), u))
+            .map(|(u, id)| (id.as_str(), u))
             .collect();
         let now = self.clock.now_ms();
         let mut buf = Vec::new();
         for it in &items {
-            let Some(bytes) = it.live(now) else { continue };
-            let Some(&u) = index.get(&it.id) else {
-                continue;
-            };
-            let Ok(entry) = Entry::decode(bytes) else {
+            let Some(entry) = it.live(now) else { continue };
+            let Some(&u) = index.get(it.id.as_str()) else {
                 continue;
             };
             let Ok(plain) = entry.plain(&mut buf) else {
@@ -215,9 +216,10 @@ impl Store for DynamoStore {
         }
         self.run("write", self.limit(), |client| async move {
             let v = self.namespace_version(&client).await?;
+            let prefix = item::prefix(&self.config.namespace, v);
             let mut puts = Vec::with_capacity(last.len());
             for (k, e) in last {
-                let id = item::id(&self.config.namespace, v, k);
+                let id = item::id(&prefix, k);
                 let size = item::size(&self.config, &id, e.len());
                 if size > item::ITEM_LIMIT {
                     return Err(Error::TooLarge {
@@ -240,10 +242,11 @@ impl Store for DynamoStore {
         let (unique, _) = distinct(keys);
         self.run("delete", self.limit(), |client| async move {
             let v = self.namespace_version(&client).await?;
+            let prefix = item::prefix(&self.config.namespace, v);
             let deletes = unique
                 .iter()
                 .map(|k| Write {
-                    id: item::id(&self.config.namespace, v, k),
+                    id: item::id(&prefix, k),
                     put: None,
                 })
                 .collect();

@@ -24,14 +24,13 @@ pub struct Fetched {
 }
 
 impl Fetched {
-    /// The entry bytes, unless the item is unreadable or expired: by its entry's own expiry, or
-    /// by the ttl attribute DynamoDB goes by (it deletes expired items days late, and emulators
+    /// The entry, unless the item is unreadable or expired: by its entry's own expiry, or by
+    /// the ttl attribute DynamoDB goes by (it deletes expired items days late, and emulators
     /// never do).
-    pub fn live(&self, now_ms: u64) -> Option<&[u8]> {
-        let bytes = self.value.as_deref()?;
-        let e = Entry::decode(bytes).ok()?;
+    pub fn live(&self, now_ms: u64) -> Option<Entry<'_>> {
+        let e = Entry::decode(self.value.as_deref()?).ok()?;
         let ttl_passed = self.ttl.is_some_and(|t| t * 1000.0 <= now_ms as f64);
-        (!e.is_expired(now_ms) && !ttl_passed).then_some(bytes)
+        (!e.is_expired(now_ms) && !ttl_passed).then_some(e)
     }
 
     pub(super) fn from_attrs(config: &DynamoConfig, attrs: Attrs<'_>) -> Option<Fetched> {
@@ -71,12 +70,15 @@ pub fn get_body(config: &DynamoConfig, table: &str, id: &str, consistent: bool) 
 pub fn batch_get_body(
     config: &DynamoConfig,
     table: &str,
-    ids: &[String],
+    ids: &[impl AsRef<str>],
     consistent: bool,
 ) -> Vec<u8> {
     let per_key = config.key_attribute.len() + 16;
-    let mut out =
-        Vec::with_capacity(64 + table.len() + ids.iter().map(|i| i.len() + per_key).sum::<usize>());
+    let len = ids
+        .iter()
+        .map(|i| i.as_ref().len() + per_key)
+        .sum::<usize>();
+    let mut out = Vec::with_capacity(64 + table.len() + len);
     out.extend_from_slice(b"{\"RequestItems\":{");
     json_str(&mut out, table);
     out.extend_from_slice(b":{\"Keys\":[");
@@ -84,7 +86,7 @@ pub fn batch_get_body(
         if n > 0 {
             out.push(b',');
         }
-        key_json(&mut out, config, id);
+        key_json(&mut out, config, id.as_ref());
     }
     out.push(b']');
     consistent_read(&mut out, consistent);

@@ -58,31 +58,41 @@ impl DynamoStore {
         Ok(v)
     }
 
-    /// Reads `keys` at the current namespace version. When the version must be read again,
-    /// it is read at the same time as the items under the version last known (or 0): one round
-    /// trip unless the namespace was cleared meanwhile.
+    /// Reads `keys` at the current namespace version; answers the items and the ids read.
+    /// When the version must be read again, it is read at the same time as the items under the
+    /// version last known (or 0): one round trip unless the namespace was cleared meanwhile.
     pub(super) async fn read_current(
         &self,
         client: &DynamoHttp,
         keys: &[&[u8]],
-    ) -> Result<(Vec<Fetched>, u64)> {
+    ) -> Result<(Vec<Fetched>, Vec<String>)> {
         let ns = &self.config.namespace;
-        let ids = |v: u64| keys.iter().map(|k| item::id(ns, v, k)).collect::<Vec<_>>();
+        let ids = |v: u64| {
+            let prefix = item::prefix(ns, v);
+            keys.iter()
+                .map(|k| item::id(&prefix, k))
+                .collect::<Vec<_>>()
+        };
         let guess = match self.known_version() {
-            Some((v, true)) => return Ok((self.fetch(client, ids(v)).await?, v)),
+            Some((v, true)) => {
+                let ids = ids(v);
+                return Ok((self.fetch(client, &ids).await?, ids));
+            }
             Some((v, false)) => v,
             None => 0,
         };
+        let guessed = ids(guess);
         let (v, items) = futures_util::future::join(
             self.namespace_version(client),
-            self.fetch(client, ids(guess)),
+            self.fetch(client, &guessed),
         )
         .await;
         let v = v?;
         if v == guess {
-            return Ok((items?, v));
+            return Ok((items?, guessed));
         }
-        Ok((self.fetch(client, ids(v)).await?, v))
+        let ids = ids(v);
+        Ok((self.fetch(client, &ids).await?, ids))
     }
 
     pub(super) fn set_version(&self, v: u64) {
@@ -98,7 +108,9 @@ fn next_version_body(config: &DynamoConfig, table: &str) -> Vec<u8> {
     read::json_str(&mut out, table);
     out.extend_from_slice(b",\"Key\":");
     read::key_json(&mut out, config, &item::version_id(&config.namespace));
-    out.extend_from_slice(b",\"UpdateExpression\":\"ADD #v :one\",\"ExpressionAttributeNames\":{\"#v\":");
+    out.extend_from_slice(
+        b",\"UpdateExpression\":\"ADD #v :one\",\"ExpressionAttributeNames\":{\"#v\":",
+    );
     read::json_str(&mut out, item::VERSION_ATTRIBUTE);
     out.extend_from_slice(
         b"},\"ExpressionAttributeValues\":{\":one\":{\"N\":\"1\"}},\"ReturnValues\":\"UPDATED_NEW\"}",
