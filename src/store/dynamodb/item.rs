@@ -11,6 +11,17 @@ use crate::key;
 
 /// DynamoDB's item size limit, attribute names and values included.
 pub const ITEM_LIMIT: usize = 400 * 1024;
+/// The longest id of an entry. A plain id is at most [`key::MAX_PLAIN_KEY`] bytes, prefix
+/// included (longer ones are hashed); a hashed one is the prefix (a namespace of at most
+/// [`key::MAX_NAMESPACE`], `|`, a u64 version of at most 20 digits), `#` and 64 hex digits.
+pub const MAX_ID: usize = {
+    let hashed = key::MAX_NAMESPACE + 1 + 20 + 1 + 64;
+    if hashed > key::MAX_PLAIN_KEY {
+        hashed
+    } else {
+        key::MAX_PLAIN_KEY
+    }
+};
 /// The attribute holding a namespace version.
 pub const VERSION_ATTRIBUTE: &str = "v";
 
@@ -58,6 +69,11 @@ mod tests {
         let long_a = id("ns", 3, &b"a".repeat(5000));
         let long_b = id("ns", 3, &[b"a".repeat(4999), b"b".to_vec()].concat());
         assert_ne!(long_a, long_b);
+        let ns = "n".repeat(key::MAX_NAMESPACE);
+        let longest_hashed = id(&ns, u64::MAX, &b"a".repeat(5000));
+        let longest_plain = id("n", 0, &b"a".repeat(key::MAX_PLAIN_KEY - 4));
+        assert_eq!(longest_plain.len(), key::MAX_PLAIN_KEY);
+        assert!(longest_hashed.len() <= MAX_ID && longest_plain.len() <= MAX_ID);
         assert!(long_a.len() < 100 && long_a.starts_with("ns|3#"));
         assert_eq!(id("ns", 0, b"k"), "ns|0:k");
         assert_ne!(

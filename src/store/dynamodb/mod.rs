@@ -210,6 +210,13 @@ impl Store for DynamoStore {
 
     fn set_many(&self, items: &[(&[u8], &[u8])]) -> Result<()> {
         items.iter().try_for_each(|(k, _)| key::validate_key(k))?;
+        let limit = self.max_entry_size();
+        if let Some((_, e)) = items.iter().find(|(_, e)| e.len() > limit) {
+            return Err(Error::TooLarge {
+                size: e.len(),
+                limit,
+            });
+        }
         let mut last: HashMap<&[u8], &[u8]> = HashMap::new();
         for (k, e) in items {
             last.insert(k, e);
@@ -220,13 +227,6 @@ impl Store for DynamoStore {
             let mut puts = Vec::with_capacity(last.len());
             for (k, e) in last {
                 let id = item::id(&prefix, k);
-                let size = item::size(&self.config, &id, e.len());
-                if size > item::ITEM_LIMIT {
-                    return Err(Error::TooLarge {
-                        size,
-                        limit: item::ITEM_LIMIT,
-                    });
-                }
                 let expires = Entry::decode(e)?.expires_at_ms;
                 puts.push(Write {
                     id,
@@ -268,15 +268,10 @@ impl Store for DynamoStore {
         Ok(0)
     }
 
+    /// What is left of DynamoDB's item limit once the attributes and the longest id are
+    /// counted, so every entry within it fits whatever its key.
     fn max_entry_size(&self) -> usize {
-        let c = &self.config;
-        item::ITEM_LIMIT
-            - (c.key_attribute.len()
-                + key::MAX_PLAIN_KEY
-                + 100
-                + c.value_attribute.len()
-                + c.ttl_attribute.len()
-                + 21)
+        item::ITEM_LIMIT - item::size(&self.config, "", 0) - item::MAX_ID
     }
 
     fn compress_threshold(&self) -> usize {
