@@ -28,14 +28,20 @@ use crate::error::{Error, Result};
 use crate::{key, runtime};
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::runtime::Runtime;
 
 pub struct DynamoStore {
     config: DynamoConfig,
     resolved: Resolved,
     clock: Arc<dyn Clock>,
     version_key: String,
+    /// This configuration's key in the process's client cache (`config::client`).
+    client_key: String,
+    /// The process that last used this store, with its runtime and client: a call looks them
+    /// up here, and in the process-wide caches only on first use and after a fork.
+    local: Mutex<Option<(u32, &'static Runtime, Arc<DynamoHttp>)>>,
 }
 
 impl DynamoStore {
@@ -45,11 +51,14 @@ impl DynamoStore {
         let resolved = config.resolve()?;
         let place = resolved.endpoint.as_deref().unwrap_or(&resolved.region);
         let version_key = format!("{place}\n{}\n{}", resolved.table, config.namespace);
+        let client_key = config::client_key(&config, &resolved);
         Ok(DynamoStore {
             config,
             resolved,
             clock,
             version_key,
+            client_key,
+            local: Mutex::new(None),
         })
     }
 
@@ -63,13 +72,31 @@ impl DynamoStore {
         F: FnOnce(Arc<DynamoHttp>) -> Fut,
         Fut: Future<Output = Result<T>> + 'a,
     {
-        let client = config::client(&self.config, &self.resolved)?;
-        runtime::block_on(async {
+        let (rt, client) = self.process()?;
+        rt.block_on(async {
             match tokio::time::timeout(limit, f(client)).await {
                 Ok(r) => r,
                 Err(_) => Err(CallError::Timeout(limit).into_error(what, self.table())),
             }
-        })?
+        })
+    }
+
+    /// This process's runtime and client.
+    fn process(&self) -> Result<(&'static Runtime, Arc<DynamoHttp>)> {
+        let pid = std::process::id();
+        let mut local = self.local.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((owner, rt, client)) = &*local {
+            if *owner == pid {
+                return Ok((*rt, client.clone()));
+            }
+        }
+        let rt = runtime::get()?;
+        let client = config::client(&self.client_key, pid, &self.config, &self.resolved)?;
+        if let Some(inherited) = local.replace((pid, rt, client.clone())) {
+            // Never dropped: it belongs to the parent's runtime (see `config::client`).
+            std::mem::forget(inherited);
+        }
+        Ok((rt, client))
     }
 
     fn limit(&self) -> Duration {
