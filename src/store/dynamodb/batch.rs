@@ -28,7 +28,17 @@ impl Default for Backoff {
 }
 
 impl Backoff {
-    fn delay(&self, round: u32, seed: u64) -> Duration {
+    /// A seed for [`delay`](Self::delay): the clock's nanoseconds, so processes that fail
+    /// together do not retry together.
+    pub fn seed() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u64::from(d.subsec_nanos()))
+            .unwrap_or(1)
+    }
+
+    /// The wait before retry `round` (0-based): up to `base * 2^round`, at most `max`.
+    pub fn delay(&self, round: u32, seed: u64) -> Duration {
         let cap = self.base.saturating_mul(1 << round.min(16)).min(self.max);
         // xorshift over the seed: jitter without a random-number crate.
         let mut x =
@@ -59,10 +69,7 @@ where
     while it.peek().is_some() {
         chunks.push(it.by_ref().take(chunk).collect::<Vec<W>>());
     }
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() as u64)
-        .unwrap_or(1);
+    let seed = Backoff::seed();
     let runs = chunks.into_iter().enumerate().map(|(i, c)| {
         let call = &call;
         async move {

@@ -164,19 +164,28 @@ impl DynamoConfig {
     }
 }
 
-type ClientKey = (Resolved, (u64, u64, u64, u32));
-/// The client of a configuration, and the process that built it.
-type Clients = HashMap<ClientKey, (u32, Arc<DynamoHttp>)>;
+/// The client of a configuration, and the process that built it, by [`client_key`].
+type Clients = HashMap<String, (u32, Arc<DynamoHttp>)>;
 
 static CLIENTS: Lazy<Mutex<Clients>> = Lazy::new(Default::default);
 
-/// The client for this configuration in this process, built on first use. Region and
+/// The key of a configuration's client in this process's cache: everything the client is built
+/// from. Made once per store (`DynamoStore::open`), not per call.
+pub fn client_key(config: &DynamoConfig, resolved: &Resolved) -> String {
+    // Debug quotes and escapes every string: no two configurations share a key.
+    format!("{:?}", (resolved, config.timeouts()))
+}
+
+/// The client for this configuration in process `pid`, built on first use. Region and
 /// credentials come from the configuration or the environment, never from instance metadata.
-pub fn client(config: &DynamoConfig, resolved: &Resolved) -> Result<Arc<DynamoHttp>> {
-    let pid = std::process::id();
-    let key = (resolved.clone(), config.timeouts());
+pub fn client(
+    key: &str,
+    pid: u32,
+    config: &DynamoConfig,
+    resolved: &Resolved,
+) -> Result<Arc<DynamoHttp>> {
     let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((owner, c)) = clients.get(&key) {
+    if let Some((owner, c)) = clients.get(key) {
         if *owner == pid {
             return Ok(c.clone());
         }
@@ -200,7 +209,7 @@ pub fn client(config: &DynamoConfig, resolved: &Resolved) -> Result<Arc<DynamoHt
         .map_err(Error::InvalidConfig)?,
     );
     runtime::count_client();
-    if let Some((_, old)) = clients.insert(key, (pid, c.clone())) {
+    if let Some((_, old)) = clients.insert(key.to_string(), (pid, c.clone())) {
         // A client inherited through fork() holds connections of the parent's runtime.
         std::mem::forget(old);
     }

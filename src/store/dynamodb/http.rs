@@ -3,7 +3,9 @@
 //! replaced aws-sdk-dynamodb, whose request pipeline cost 2.2x the CPU of a plain ext-curl PHP
 //! client per GetItem (docs/decisions.md).
 
+use super::batch::Backoff;
 use super::sigv4::{amz_date, now_secs, Signer};
+use crate::error::Error;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -45,6 +47,28 @@ impl CallError {
             }
             CallError::Transport(_) | CallError::Timeout(_) => true,
         }
+    }
+
+    /// The core's one error type, with what a person needs to act on it.
+    pub fn into_error(self, op: &str, table: &str) -> Error {
+        Error::Storage(self.message(op, table))
+    }
+
+    /// What [`into_error`](Self::into_error) says: the call, the table and what went wrong.
+    pub fn message(self, op: &str, table: &str) -> String {
+        let why = match self {
+            CallError::Api { code, .. } if code == "ResourceNotFoundException" => {
+                format!("table {table} does not exist")
+            }
+            CallError::Api {
+                code,
+                message,
+                status,
+            } => format!("{code} (HTTP {status}): {message}"),
+            CallError::Transport(m) => format!("no answer: {m}"),
+            CallError::Timeout(d) => format!("no answer within {} ms", d.as_millis()),
+        };
+        format!("DynamoDB {op} on {table}: {why}")
     }
 }
 
@@ -101,7 +125,7 @@ impl DynamoHttp {
     }
 
     /// Calls operation `op` (`GetItem`...) with a JSON body; retries what is worth retrying,
-    /// with jittered backoff from 10 ms up to 200 ms.
+    /// with the jittered backoff of batch rounds ([`Backoff`]).
     pub async fn call(&self, op: &str, body: &Value) -> Result<Value, CallError> {
         let body = serde_json::to_vec(body).map_err(|e| CallError::Transport(e.to_string()))?;
         let answer = self.call_raw(op, body).await?;
@@ -112,6 +136,7 @@ impl DynamoHttp {
     /// [`call`](Self::call) with the body already serialized; answers the success body's bytes.
     pub async fn call_raw(&self, op: &str, body: Vec<u8>) -> Result<Bytes, CallError> {
         let body = Bytes::from(body);
+        let (backoff, seed) = (Backoff::default(), Backoff::seed());
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -123,9 +148,7 @@ impl DynamoHttp {
                 };
             match result {
                 Err(e) if e.retryable() && attempt < self.max_attempts => {
-                    let cap = 10u64 << attempt.min(5);
-                    let jitter = (now_nanos() % cap.clamp(1, 200)) + 1;
-                    tokio::time::sleep(Duration::from_millis(jitter)).await;
+                    tokio::time::sleep(backoff.delay(attempt, seed)).await;
                 }
                 other => return other,
             }
@@ -196,11 +219,4 @@ fn describe(e: &hyper_util::client::legacy::Error) -> String {
         source = inner.source();
     }
     s
-}
-
-fn now_nanos() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::from(d.subsec_nanos()))
-        .unwrap_or(7)
 }

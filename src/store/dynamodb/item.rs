@@ -8,37 +8,42 @@
 
 use super::config::DynamoConfig;
 use crate::key;
-use serde_json::{json, Map, Value};
 
 /// DynamoDB's item size limit, attribute names and values included.
 pub const ITEM_LIMIT: usize = 400 * 1024;
+/// The longest id of an entry. A plain id is at most [`key::MAX_PLAIN_KEY`] bytes, prefix
+/// included (longer ones are hashed); a hashed one is the prefix (a namespace of at most
+/// [`key::MAX_NAMESPACE`], `|`, a u64 version of at most 20 digits), `#` and 64 hex digits.
+pub const MAX_ID: usize = {
+    let hashed = key::MAX_NAMESPACE + 1 + 20 + 1 + 64;
+    if hashed > key::MAX_PLAIN_KEY {
+        hashed
+    } else {
+        key::MAX_PLAIN_KEY
+    }
+};
 /// The attribute holding a namespace version.
 pub const VERSION_ATTRIBUTE: &str = "v";
-
-pub type Item = Map<String, Value>;
 
 /// The id of the item holding `namespace`'s version.
 pub fn version_id(namespace: &str) -> String {
     format!("{namespace}!ns")
 }
 
-/// The partition key of `key` under `namespace` at `version`.
-pub fn id(namespace: &str, version: u64, key: &[u8]) -> String {
-    let prefix = format!("{namespace}|{version}");
-    let mut out = Vec::with_capacity(prefix.len() + 1 + key.len().min(key::MAX_PLAIN_KEY));
-    if std::str::from_utf8(key).is_ok() {
-        key::storage_key_into(&prefix, key, &mut out);
-    } else {
-        key::hashed_key_into(&prefix, key, &mut out);
-    }
-    String::from_utf8(out).expect("an ASCII prefix and a UTF-8 key or a hex hash")
+/// What the ids of `namespace` at `version` start with, for [`id`].
+pub fn prefix(namespace: &str, version: u64) -> String {
+    format!("{namespace}|{version}")
 }
 
-/// The key attribute map of an id.
-pub fn key_of(config: &DynamoConfig, id: &str) -> Item {
-    let mut m = Map::new();
-    m.insert(config.key_attribute.clone(), json!({ "S": id }));
-    m
+/// The partition key of `key` under a [`prefix`]: `prefix ':' key`, or `prefix '#' sha256(key)`.
+pub fn id(prefix: &str, key: &[u8]) -> String {
+    let mut out = Vec::with_capacity(prefix.len() + 1 + key.len().min(key::MAX_PLAIN_KEY));
+    if std::str::from_utf8(key).is_ok() {
+        key::storage_key_into(prefix, key, &mut out);
+    } else {
+        key::hashed_key_into(prefix, key, &mut out);
+    }
+    String::from_utf8(out).expect("an ASCII prefix and a UTF-8 key or a hex hash")
 }
 
 /// The size DynamoDB counts for an item.
@@ -51,20 +56,24 @@ pub fn size(config: &DynamoConfig, id: &str, entry_len: usize) -> usize {
         + 21
 }
 
-/// A Number attribute.
-pub fn number(item: &Item, name: &str) -> Option<u64> {
-    item.get(name)?.get("N")?.as_str()?.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn id(namespace: &str, version: u64, key: &[u8]) -> String {
+        super::id(&prefix(namespace, version), key)
+    }
 
     #[test]
     fn ids_are_utf8_distinct_and_bounded() {
         let long_a = id("ns", 3, &b"a".repeat(5000));
         let long_b = id("ns", 3, &[b"a".repeat(4999), b"b".to_vec()].concat());
         assert_ne!(long_a, long_b);
+        let ns = "n".repeat(key::MAX_NAMESPACE);
+        let longest_hashed = id(&ns, u64::MAX, &b"a".repeat(5000));
+        let longest_plain = id("n", 0, &b"a".repeat(key::MAX_PLAIN_KEY - 4));
+        assert_eq!(longest_plain.len(), key::MAX_PLAIN_KEY);
+        assert!(longest_hashed.len() <= MAX_ID && longest_plain.len() <= MAX_ID);
         assert!(long_a.len() < 100 && long_a.starts_with("ns|3#"));
         assert_eq!(id("ns", 0, b"k"), "ns|0:k");
         assert_ne!(
@@ -85,10 +94,5 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(size(&c, "id", 13), 2 + 2 + 1 + 13 + 3 + 21);
-        let k = key_of(&c, "id");
-        assert_eq!(Value::Object(k), json!({ "pk": { "S": "id" } }));
-        let mut with_v = Map::new();
-        with_v.insert("v".into(), json!({ "N": "7" }));
-        assert_eq!(number(&with_v, "v"), Some(7));
     }
 }

@@ -4,18 +4,20 @@
 //! DynamoDB delete items, days late), binary-safe (values in a `B` attribute, compressed above
 //! a threshold), and bounded in time (every call within `operationTimeoutMs`).
 
+mod admin;
 pub mod batch;
 pub mod config;
-mod errors;
 pub mod http;
 pub mod item;
 pub mod read;
 pub mod sigv4;
+mod version;
 pub mod write;
+
+pub use self::version::VERSION_TTL;
 
 use self::batch::{Backoff, GET_CHUNK, WRITE_CHUNK};
 use self::config::{DynamoConfig, Resolved};
-use self::errors::call_error;
 use self::http::{CallError, DynamoHttp};
 use self::read::Fetched;
 use self::write::Write;
@@ -24,27 +26,22 @@ use crate::clock::Clock;
 use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::{key, runtime};
-use once_cell::sync::Lazy;
-use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-/// How long this process trusts the namespace version it read (see `clear()`).
-pub const VERSION_TTL: Duration = Duration::from_secs(1);
-/// How long `create_table` waits for a new table to become active.
-const CREATE_WAIT: Duration = Duration::from_secs(60);
-
-/// Namespace versions read or set in this process, by endpoint, table and namespace, so every
-/// pool of a namespace sees this process's `clear()` at once.
-static VERSIONS: Lazy<Mutex<HashMap<String, (u64, Instant)>>> = Lazy::new(Default::default);
+use std::time::Duration;
+use tokio::runtime::Runtime;
 
 pub struct DynamoStore {
     config: DynamoConfig,
     resolved: Resolved,
     clock: Arc<dyn Clock>,
     version_key: String,
+    /// This configuration's key in the process's client cache (`config::client`).
+    client_key: String,
+    /// The process that last used this store, with its runtime and client: a call looks them
+    /// up here, and in the process-wide caches only on first use and after a fork.
+    local: Mutex<Option<(u32, &'static Runtime, Arc<DynamoHttp>)>>,
 }
 
 impl DynamoStore {
@@ -54,11 +51,14 @@ impl DynamoStore {
         let resolved = config.resolve()?;
         let place = resolved.endpoint.as_deref().unwrap_or(&resolved.region);
         let version_key = format!("{place}\n{}\n{}", resolved.table, config.namespace);
+        let client_key = config::client_key(&config, &resolved);
         Ok(DynamoStore {
             config,
             resolved,
             clock,
             version_key,
+            client_key,
+            local: Mutex::new(None),
         })
     }
 
@@ -72,28 +72,35 @@ impl DynamoStore {
         F: FnOnce(Arc<DynamoHttp>) -> Fut,
         Fut: Future<Output = Result<T>> + 'a,
     {
-        let client = config::client(&self.config, &self.resolved)?;
-        runtime::block_on(async {
+        let (rt, client) = self.process()?;
+        rt.block_on(async {
             match tokio::time::timeout(limit, f(client)).await {
                 Ok(r) => r,
-                Err(_) => Err(Error::Storage(format!(
-                    "DynamoDB {what} on {}: no answer within {} ms",
-                    self.table(),
-                    limit.as_millis()
-                ))),
+                Err(_) => Err(CallError::Timeout(limit).into_error(what, self.table())),
             }
-        })?
+        })
+    }
+
+    /// This process's runtime and client.
+    fn process(&self) -> Result<(&'static Runtime, Arc<DynamoHttp>)> {
+        let pid = std::process::id();
+        let mut local = self.local.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((owner, rt, client)) = &*local {
+            if *owner == pid {
+                return Ok((*rt, client.clone()));
+            }
+        }
+        let rt = runtime::get()?;
+        let client = config::client(&self.client_key, pid, &self.config, &self.resolved)?;
+        if let Some(inherited) = local.replace((pid, rt, client.clone())) {
+            // Never dropped: it belongs to the parent's runtime (see `config::client`).
+            std::mem::forget(inherited);
+        }
+        Ok((rt, client))
     }
 
     fn limit(&self) -> Duration {
         Duration::from_millis(self.config.operation_timeout_ms)
-    }
-
-    async fn call(&self, client: &DynamoHttp, op: &str, body: Value) -> Result<Value> {
-        client
-            .call(op, &body)
-            .await
-            .map_err(|e| call_error(op, self.table(), e))
     }
 
     /// A read: `body` sent as it is, the answer parsed by `parse` (the typed read path).
@@ -107,97 +114,37 @@ impl DynamoStore {
         let answer = client
             .call_raw(op, body)
             .await
-            .map_err(|e| call_error(op, self.table(), e))?;
+            .map_err(|e| e.into_error(op, self.table()))?;
         parse(&answer).map_err(|e| {
-            call_error(
-                op,
-                self.table(),
-                CallError::Transport(format!("unreadable answer: {e}")),
-            )
+            CallError::Transport(format!("unreadable answer: {e}")).into_error(op, self.table())
         })
     }
 
-    /// The namespace version this process knows: `(version, still fresh)`.
-    fn known_version(&self) -> Option<(u64, bool)> {
-        let versions = VERSIONS.lock().unwrap_or_else(|e| e.into_inner());
-        versions
-            .get(&self.version_key)
-            .map(|&(v, at)| (v, at.elapsed() < VERSION_TTL))
-    }
-
-    async fn namespace_version(&self, client: &DynamoHttp) -> Result<u64> {
-        if let Some((v, true)) = self.known_version() {
-            return Ok(v);
-        }
-        let key = item::key_of(&self.config, &item::version_id(&self.config.namespace));
-        let out = self
-            .call(
-                client,
-                "GetItem",
-                json!({ "TableName": self.table(), "Key": key, "ConsistentRead": true }),
-            )
-            .await?;
-        let v = out
-            .get("Item")
-            .and_then(Value::as_object)
-            .and_then(|i| item::number(i, item::VERSION_ATTRIBUTE))
-            .unwrap_or(0);
-        self.set_version(v);
-        Ok(v)
-    }
-
-    /// Reads `keys` at the current namespace version. When the version must be read again,
-    /// it is read at the same time as the items under the version last known (or 0): one round
-    /// trip unless the namespace was cleared meanwhile.
-    async fn read_current(
-        &self,
-        client: &DynamoHttp,
-        keys: &[&[u8]],
-    ) -> Result<(Vec<Fetched>, u64)> {
-        let ns = &self.config.namespace;
-        let ids = |v: u64| keys.iter().map(|k| item::id(ns, v, k)).collect::<Vec<_>>();
-        let guess = match self.known_version() {
-            Some((v, true)) => return Ok((self.fetch(client, ids(v)).await?, v)),
-            Some((v, false)) => v,
-            None => 0,
-        };
-        let (v, items) = futures_util::future::join(
-            self.namespace_version(client),
-            self.fetch(client, ids(guess)),
-        )
-        .await;
-        let v = v?;
-        if v == guess {
-            return Ok((items?, v));
-        }
-        Ok((self.fetch(client, ids(v)).await?, v))
-    }
-
-    fn set_version(&self, v: u64) {
-        let mut versions = VERSIONS.lock().unwrap_or_else(|e| e.into_inner());
-        versions.insert(self.version_key.clone(), (v, Instant::now()));
-    }
-
-    async fn fetch(&self, client: &DynamoHttp, ids: Vec<String>) -> Result<Vec<Fetched>> {
+    /// Reads the items of `ids`: one GetItem for one, BatchGetItem chunks for more, the
+    /// unprocessed keys of each chunk asked again.
+    async fn fetch(&self, client: &DynamoHttp, ids: &[String]) -> Result<Vec<Fetched>> {
         let (config, table) = (&self.config, self.table());
         let consistent = config.consistent_read;
-        if ids.len() == 1 {
-            let body = read::get_body(config, table, &ids[0], consistent);
+        if let [id] = ids {
+            let body = read::get_body(config, table, id, consistent);
             let found = self
                 .read(client, "GetItem", body, |a| read::parse_get(config, a))
                 .await?;
             return Ok(found.into_iter().collect());
         }
         batch::run(
-            ids,
+            ids.iter().map(String::as_str).collect(),
             GET_CHUNK,
             Backoff::default(),
-            |chunk: Vec<String>| async move {
+            |chunk: Vec<&str>| async move {
                 let body = read::batch_get_body(config, table, &chunk, consistent);
-                self.read(client, "BatchGetItem", body, |a| {
-                    read::parse_batch_get(config, a)
-                })
-                .await
+                let (found, left) = self
+                    .read(client, "BatchGetItem", body, |a| {
+                        read::parse_batch_get(config, a)
+                    })
+                    .await?;
+                let left = chunk.into_iter().filter(|id| left.iter().any(|l| l == id));
+                Ok((found, left.collect()))
             },
         )
         .await
@@ -234,42 +181,6 @@ impl DynamoStore {
         .await
         .map(drop)
     }
-
-    /// Creates the table (string partition key, on-demand capacity) unless it exists, waits
-    /// until it is active, and enables TTL on the ttl attribute. Answers what it did; a TTL the
-    /// endpoint does not support (local emulators) is said, not an error.
-    pub fn create_table(&self) -> Result<String> {
-        let k = &self.config.key_attribute;
-        self.run("CreateTable", CREATE_WAIT + self.limit(), |client| async move {
-            let table = self.table();
-            let create = json!({
-                "TableName": table,
-                "KeySchema": [{ "AttributeName": k, "KeyType": "HASH" }],
-                "AttributeDefinitions": [{ "AttributeName": k, "AttributeType": "S" }],
-                "BillingMode": "PAY_PER_REQUEST",
-            });
-            let mut note = match client.call("CreateTable", &create).await {
-                Ok(_) => format!("created table {table}"),
-                Err(CallError::Api { code, .. }) if code == "ResourceInUseException" => format!("table {table} exists"),
-                Err(e) => return Err(call_error("CreateTable", table, e)),
-            };
-            // A new table takes seconds to become usable on DynamoDB.
-            loop {
-                let d = self.call(&client, "DescribeTable", json!({ "TableName": table })).await?;
-                if d.pointer("/Table/TableStatus").and_then(Value::as_str) == Some("ACTIVE") {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            let ttl = json!({ "TableName": table, "TimeToLiveSpecification": { "Enabled": true, "AttributeName": self.config.ttl_attribute } });
-            match self.call(&client, "UpdateTimeToLive", ttl).await {
-                Ok(_) => note.push_str(&format!("; TTL on {}", self.config.ttl_attribute)),
-                Err(Error::Storage(m)) => note.push_str(&format!("; TTL not enabled ({m})")),
-                Err(e) => return Err(e),
-            }
-            Ok(note)
-        })
-    }
 }
 
 /// Each distinct key once, with the positions it was asked at.
@@ -297,24 +208,20 @@ impl Store for DynamoStore {
     ) -> Result<()> {
         keys.iter().try_for_each(|k| key::validate_key(k))?;
         let (unique, at) = distinct(keys);
-        let ns = &self.config.namespace;
         let wanted = &unique;
-        let (items, version) = self.run("read", self.limit(), |client| async move {
+        let (items, ids) = self.run("read", self.limit(), |client| async move {
             self.read_current(&client, wanted).await
         })?;
-        let index: HashMap<String, usize> = unique
+        let index: HashMap<&str, usize> = ids
             .iter()
             .enumerate()
-            .map(|(u, k)| (item::id(ns, version, k), u))
+            .map(|(u, id)| (id.as_str(), u))
             .collect();
         let now = self.clock.now_ms();
         let mut buf = Vec::new();
         for it in &items {
-            let Some(bytes) = it.live(now) else { continue };
-            let Some(&u) = index.get(&it.id) else {
-                continue;
-            };
-            let Ok(entry) = Entry::decode(bytes) else {
+            let Some(entry) = it.live(now) else { continue };
+            let Some(&u) = index.get(it.id.as_str()) else {
                 continue;
             };
             let Ok(plain) = entry.plain(&mut buf) else {
@@ -330,22 +237,23 @@ impl Store for DynamoStore {
 
     fn set_many(&self, items: &[(&[u8], &[u8])]) -> Result<()> {
         items.iter().try_for_each(|(k, _)| key::validate_key(k))?;
+        let limit = self.max_entry_size();
+        if let Some((_, e)) = items.iter().find(|(_, e)| e.len() > limit) {
+            return Err(Error::TooLarge {
+                size: e.len(),
+                limit,
+            });
+        }
         let mut last: HashMap<&[u8], &[u8]> = HashMap::new();
         for (k, e) in items {
             last.insert(k, e);
         }
         self.run("write", self.limit(), |client| async move {
             let v = self.namespace_version(&client).await?;
+            let prefix = item::prefix(&self.config.namespace, v);
             let mut puts = Vec::with_capacity(last.len());
             for (k, e) in last {
-                let id = item::id(&self.config.namespace, v, k);
-                let size = item::size(&self.config, &id, e.len());
-                if size > item::ITEM_LIMIT {
-                    return Err(Error::TooLarge {
-                        size,
-                        limit: item::ITEM_LIMIT,
-                    });
-                }
+                let id = item::id(&prefix, k);
                 let expires = Entry::decode(e)?.expires_at_ms;
                 puts.push(Write {
                     id,
@@ -361,10 +269,11 @@ impl Store for DynamoStore {
         let (unique, _) = distinct(keys);
         self.run("delete", self.limit(), |client| async move {
             let v = self.namespace_version(&client).await?;
+            let prefix = item::prefix(&self.config.namespace, v);
             let deletes = unique
                 .iter()
                 .map(|k| Write {
-                    id: item::id(&self.config.namespace, v, k),
+                    id: item::id(&prefix, k),
                     put: None,
                 })
                 .collect();
@@ -376,25 +285,9 @@ impl Store for DynamoStore {
     /// old items stay in the table until their TTL (items without one stay for good: give the
     /// pool a default lifetime). Other processes see the new version within [`VERSION_TTL`].
     fn clear(&self) -> Result<()> {
-        let v = self.run("clear", self.limit(), |client| async move {
-            let body = json!({
-                "TableName": self.table(),
-                "Key": item::key_of(&self.config, &item::version_id(&self.config.namespace)),
-                "UpdateExpression": "ADD #v :one",
-                "ExpressionAttributeNames": { "#v": item::VERSION_ATTRIBUTE },
-                "ExpressionAttributeValues": { ":one": { "N": "1" } },
-                "ReturnValues": "UPDATED_NEW",
-            });
-            let out = self.call(&client, "UpdateItem", body).await?;
-            out.get("Attributes")
-                .and_then(Value::as_object)
-                .and_then(|a| item::number(a, item::VERSION_ATTRIBUTE))
-                .ok_or_else(|| {
-                    Error::Storage("DynamoDB UpdateItem answered no namespace version".into())
-                })
-        })?;
-        self.set_version(v);
-        Ok(())
+        self.run("clear", self.limit(), |client| async move {
+            self.next_version(&client).await.map(drop)
+        })
     }
 
     /// DynamoDB deletes expired items itself (TTL); nothing to do here.
@@ -402,15 +295,10 @@ impl Store for DynamoStore {
         Ok(0)
     }
 
+    /// What is left of DynamoDB's item limit once the attributes and the longest id are
+    /// counted, so every entry within it fits whatever its key.
     fn max_entry_size(&self) -> usize {
-        let c = &self.config;
-        item::ITEM_LIMIT
-            - (c.key_attribute.len()
-                + key::MAX_PLAIN_KEY
-                + 100
-                + c.value_attribute.len()
-                + c.ttl_attribute.len()
-                + 21)
+        item::ITEM_LIMIT - item::size(&self.config, "", 0) - item::MAX_ID
     }
 
     fn compress_threshold(&self) -> usize {

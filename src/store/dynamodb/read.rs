@@ -24,14 +24,13 @@ pub struct Fetched {
 }
 
 impl Fetched {
-    /// The entry bytes, unless the item is unreadable or expired: by its entry's own expiry, or
-    /// by the ttl attribute DynamoDB goes by (it deletes expired items days late, and emulators
+    /// The entry, unless the item is unreadable or expired: by its entry's own expiry, or by
+    /// the ttl attribute DynamoDB goes by (it deletes expired items days late, and emulators
     /// never do).
-    pub fn live(&self, now_ms: u64) -> Option<&[u8]> {
-        let bytes = self.value.as_deref()?;
-        let e = Entry::decode(bytes).ok()?;
+    pub fn live(&self, now_ms: u64) -> Option<Entry<'_>> {
+        let e = Entry::decode(self.value.as_deref()?).ok()?;
         let ttl_passed = self.ttl.is_some_and(|t| t * 1000.0 <= now_ms as f64);
-        (!e.is_expired(now_ms) && !ttl_passed).then_some(bytes)
+        (!e.is_expired(now_ms) && !ttl_passed).then_some(e)
     }
 
     pub(super) fn from_attrs(config: &DynamoConfig, attrs: Attrs<'_>) -> Option<Fetched> {
@@ -71,12 +70,15 @@ pub fn get_body(config: &DynamoConfig, table: &str, id: &str, consistent: bool) 
 pub fn batch_get_body(
     config: &DynamoConfig,
     table: &str,
-    ids: &[String],
+    ids: &[impl AsRef<str>],
     consistent: bool,
 ) -> Vec<u8> {
     let per_key = config.key_attribute.len() + 16;
-    let mut out =
-        Vec::with_capacity(64 + table.len() + ids.iter().map(|i| i.len() + per_key).sum::<usize>());
+    let len = ids
+        .iter()
+        .map(|i| i.as_ref().len() + per_key)
+        .sum::<usize>();
+    let mut out = Vec::with_capacity(64 + table.len() + len);
     out.extend_from_slice(b"{\"RequestItems\":{");
     json_str(&mut out, table);
     out.extend_from_slice(b":{\"Keys\":[");
@@ -84,7 +86,7 @@ pub fn batch_get_body(
         if n > 0 {
             out.push(b',');
         }
-        key_json(&mut out, config, id);
+        key_json(&mut out, config, id.as_ref());
     }
     out.push(b']');
     consistent_read(&mut out, consistent);
@@ -96,6 +98,16 @@ pub fn batch_get_body(
 pub fn parse_get(config: &DynamoConfig, answer: &[u8]) -> Result<Option<Fetched>, String> {
     let out: GetItemOut<'_> = serde_json::from_slice(answer).map_err(|e| e.to_string())?;
     Ok(out.item.and_then(|a| Fetched::from_attrs(config, a)))
+}
+
+/// The Number attribute `name` of a GetItem answer's item or an UpdateItem answer's
+/// attributes; None when there is no item or no such number.
+pub fn parse_number(answer: &[u8], name: &str) -> Result<Option<u64>, String> {
+    let out: GetItemOut<'_> = serde_json::from_slice(answer).map_err(|e| e.to_string())?;
+    Ok(out
+        .item
+        .and_then(|a| a.0.into_iter().find(|(n, _)| n.0 == name))
+        .and_then(|(_, a)| a.n?.0.parse().ok()))
 }
 
 /// A BatchGetItem answer: the items found, and the ids handed back as unprocessed. A request
@@ -199,7 +211,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Attrs<'a> {
 
 #[derive(Deserialize)]
 struct GetItemOut<'a> {
-    #[serde(borrow, rename = "Item", default)]
+    /// `Item` of GetItem, `Attributes` of UpdateItem.
+    #[serde(borrow, rename = "Item", alias = "Attributes", default)]
     item: Option<Attrs<'a>>,
 }
 

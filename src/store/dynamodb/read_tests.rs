@@ -102,6 +102,21 @@ fn round_trip(c: &DynamoConfig, entry: &[u8], expires_at_ms: u64) -> Fetched {
 }
 
 #[test]
+fn numbers_of_get_and_update_answers() {
+    let v = item::VERSION_ATTRIBUTE;
+    let get = br#"{"Item":{"id":{"S":"ns!ns"},"v":{"N":"7"}}}"#;
+    assert_eq!(parse_number(get, v).unwrap(), Some(7));
+    let update = br#"{"Attributes":{"v":{"N":"8"}}}"#;
+    assert_eq!(parse_number(update, v).unwrap(), Some(8));
+    assert_eq!(parse_number(b"{}", v).unwrap(), None);
+    assert_eq!(
+        parse_number(br#"{"Item":{"v":{"S":"7"}}}"#, v).unwrap(),
+        None
+    );
+    assert!(parse_number(b"[", v).is_err());
+}
+
+#[test]
 fn expiry_by_entry_or_ttl_attribute() {
     for c in [DynamoConfig::default(), custom()] {
         let fresh = round_trip(
@@ -109,8 +124,7 @@ fn expiry_by_entry_or_ttl_attribute() {
             &entry::encode(Encoding::Raw, NOW + 1000, b"v"),
             NOW + 1000,
         );
-        let bytes = fresh.live(NOW).expect("fresh");
-        assert_eq!(Entry::decode(bytes).unwrap().payload, b"v");
+        assert_eq!(fresh.live(NOW).expect("fresh").payload, b"v");
         assert!(fresh.live(NOW + 1000).is_none(), "expired by its entry");
         // The ttl attribute is whole seconds, rounded up from the entry's expiry.
         assert_eq!(fresh.ttl, Some((NOW + 1000).div_ceil(1000) as f64));
@@ -131,9 +145,9 @@ fn unreadable_items_are_misses() {
         Some(json!({ "B": "not base64!" })),
         Some(json!({ "B": b64(b"garbage") })),
     ] {
-        let mut it = item::key_of(&c, "x");
+        let mut it = json!({ "id": { "S": "x" } });
         if let Some(v) = value.clone() {
-            it.insert("value".into(), v);
+            it["value"] = v;
         }
         let answer = json!({ "Item": it }).to_string();
         let got = parse_get(&c, answer.as_bytes()).unwrap().unwrap();

@@ -5,6 +5,7 @@ use super::config::DynamoConfig;
 use super::read::{json_str, key_json, Attrs, Fetched, Str};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
+use std::io::Write as _;
 
 /// One request of a write: put `entry` under `id`, or delete `id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,13 +89,13 @@ fn item_json(out: &mut Vec<u8>, config: &DynamoConfig, id: &str, entry: &[u8], e
     out.extend_from_slice(b"},");
     json_str(out, &config.value_attribute);
     out.extend_from_slice(b":{\"B\":\"");
-    out.extend_from_slice(base64_simd::STANDARD.encode_to_string(entry).as_bytes());
+    base64_simd::STANDARD.encode_append(entry, out);
     out.extend_from_slice(b"\"}");
     if expires_at_ms != 0 {
         out.push(b',');
         json_str(out, &config.ttl_attribute);
         out.extend_from_slice(b":{\"N\":\"");
-        out.extend_from_slice(expires_at_ms.div_ceil(1000).to_string().as_bytes());
+        write!(out, "{}", expires_at_ms.div_ceil(1000)).expect("a Vec takes any write");
         out.extend_from_slice(b"\"}");
     }
     out.push(b'}');
