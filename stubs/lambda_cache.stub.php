@@ -10,7 +10,10 @@ namespace {
 }
 
 namespace LambdaCache\Native {
-    /** Thrown for a bad key or configuration (code 1: key, 2: configuration). */
+    /**
+     * Thrown for a bad argument. Codes: 1 key, 2 configuration, 8 other argument (an expiry,
+     * arrays of different lengths).
+     */
     class InvalidArgumentException extends \Exception
     {
         public function __construct() {}
@@ -46,15 +49,16 @@ namespace LambdaCache\Native {
 
         /**
          * Writes one value, expiring at $expires_at_ms (milliseconds since the epoch, 0 = never).
-         * @throws InvalidArgumentException for an illegal key
+         * @param int $expires_at_ms a non-negative integer
+         * @throws InvalidArgumentException for an illegal key or expiry
          * @throws StoreException when the value cannot be stored or the store fails
          */
-        public function set(mixed $key, mixed $value, int $expires_at_ms): void {}
+        public function set(mixed $key, mixed $value, mixed $expires_at_ms): void {}
 
         /**
          * @param list<string> $keys
          * @param list<mixed> $values
-         * @param list<int> $expiries milliseconds since the epoch, 0 = never
+         * @param list<int> $expiries milliseconds since the epoch, 0 = never (non-negative)
          * @return array<int, string> position => reason, for values that could not be stored
          */
         public function setMany(array $keys, array $values, array $expiries): array {}
@@ -102,15 +106,16 @@ namespace LambdaCache\Native {
 
         /**
          * Writes one value, expiring at $expires_at_ms (milliseconds since the epoch, 0 = never).
-         * @throws InvalidArgumentException for an illegal key
+         * @param int $expires_at_ms a non-negative integer
+         * @throws InvalidArgumentException for an illegal key or expiry
          * @throws StoreException when the value cannot be stored or the store fails
          */
-        public function set(mixed $key, mixed $value, int $expires_at_ms): void {}
+        public function set(mixed $key, mixed $value, mixed $expires_at_ms): void {}
 
         /**
          * @param list<string> $keys
          * @param list<mixed> $values
-         * @param list<int> $expiries milliseconds since the epoch, 0 = never
+         * @param list<int> $expiries milliseconds since the epoch, 0 = never (non-negative)
          * @return array<int, string> position => reason, for values that could not be stored
          */
         public function setMany(array $keys, array $values, array $expiries): array {}
