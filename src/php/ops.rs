@@ -4,10 +4,9 @@
 use super::convert;
 use super::memo::Memo;
 use crate::classes::ClassPolicy;
-use crate::entry;
 use crate::entry::{Encoding, Entry};
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::{frame, Store};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::types::{ZendHashTable, Zval};
 
@@ -94,8 +93,8 @@ fn expiry_of(z: &Zval) -> Result<u64> {
 }
 
 /// Encodes and writes `values[i]` under `keys[i]` expiring at `expiries[i]` (ms, 0 = never).
-/// Values that cannot be encoded are left out and answered as `position => reason`; the
-/// others are written in one transaction.
+/// Values that cannot be stored are left out and answered as `position => reason`; the
+/// others are written in one transaction. A bad key or expiry fails the whole call.
 pub fn set_many(
     store: &dyn Store,
     policy: &ClassPolicy,
@@ -103,42 +102,27 @@ pub fn set_many(
     values: &ZendHashTable,
     expiries: &ZendHashTable,
 ) -> Result<ZBox<ZendHashTable>> {
-    let keys = keys_of(keys)?;
-    let values: Vec<&Zval> = values.values().collect();
-    let expiries = expiries
-        .values()
-        .map(expiry_of)
-        .collect::<Result<Vec<u64>>>()?;
-    if values.len() != keys.len() || expiries.len() != keys.len() {
+    let n = keys.len();
+    if values.len() != n || expiries.len() != n {
         return Err(Error::InvalidArgument(
             "keys, values and expiries must have the same length".into(),
         ));
     }
-    let limit = store.max_entry_size();
     let mut failed = ZendHashTable::new();
-    let mut encoded = Vec::with_capacity(keys.len());
-    for (i, (k, v)) in keys.iter().zip(&values).enumerate() {
-        crate::key::validate_key(k)?;
-        let e = convert::encode(v, policy).and_then(|(enc, bytes)| {
-            let e = entry::encode_compressed(enc, expiries[i], &bytes, store.compress_threshold());
-            if e.len() > limit {
-                Err(Error::TooLarge {
-                    size: e.len(),
-                    limit,
-                })
-            } else {
-                Ok(e)
-            }
-        });
-        match e {
-            Ok(e) => encoded.push((*k, e)),
+    let mut encoded = Vec::with_capacity(n);
+    let rows = keys.values().zip(values.values()).zip(expiries.values());
+    for (i, ((k, v), exp)) in rows.enumerate() {
+        let k = key_of(k)?;
+        match frame(store, k, expiry_of(exp)?, || convert::encode(v, policy)) {
+            Ok(e) => encoded.push((k, e)),
+            Err(err @ Error::InvalidKey(_)) => return Err(err),
             Err(err) => {
-                let _ = failed.insert_at_index(i as i64, format!("{err}"));
+                let _ = failed.insert_at_index(i as i64, err.to_string());
             }
         }
     }
-    let items: Vec<(&[u8], &[u8])> = encoded.iter().map(|(k, e)| (*k, e.as_slice())).collect();
-    if !items.is_empty() {
+    if !encoded.is_empty() {
+        let items: Vec<(&[u8], &[u8])> = encoded.iter().map(|(k, e)| (*k, &e[..])).collect();
         store.set_many(&items)?;
     }
     Ok(failed)
@@ -153,17 +137,9 @@ pub fn set(
     expires_at_ms: &Zval,
 ) -> Result<()> {
     let k = key_of(key)?;
-    let expires_at_ms = expiry_of(expires_at_ms)?;
-    crate::key::validate_key(k)?;
-    let (enc, bytes) = convert::encode(value, policy)?;
-    let e = entry::encode_compressed(enc, expires_at_ms, &bytes, store.compress_threshold());
-    let limit = store.max_entry_size();
-    if e.len() > limit {
-        return Err(Error::TooLarge {
-            size: e.len(),
-            limit,
-        });
-    }
+    let e = frame(store, k, expiry_of(expires_at_ms)?, || {
+        convert::encode(value, policy)
+    })?;
     store.set_many(&[(k, &e)])
 }
 

@@ -219,13 +219,6 @@ impl Store for TmpStore {
     }
 
     fn set_many(&self, items: &[(&[u8], &[u8])]) -> Result<()> {
-        let limit = self.max_entry_size();
-        if let Some((_, e)) = items.iter().find(|(_, e)| e.len() > limit) {
-            return Err(Error::TooLarge {
-                size: e.len(),
-                limit,
-            });
-        }
         let keys: Vec<&[u8]> = items.iter().map(|(k, _)| *k).collect();
         let skeys = self.storage_keys(&keys)?;
         let db = self.shared.db;
