@@ -31,12 +31,19 @@ namespace LambdaCache\Native {
     /** The /tmp store: an LMDB environment in $directory shared by every process. */
     class TmpStore
     {
-        /** @param bool|list<string> $allowed_classes */
+        /**
+         * @param bool|list<string>|null $allowed_classes classes a cached value may contain:
+         *        null or false none, true any
+         * @throws InvalidArgumentException for a bad namespace, budget or $allowed_classes
+         * @throws StoreException when the directory cannot be opened
+         */
         public function __construct(string $directory, string $namespace, int $max_bytes, mixed $allowed_classes) {}
 
         /**
          * The value under $key, or $miss itself when there is none.
-         * @throws StoreException when a stored value cannot be read back (code 4 or 6)
+         * @throws InvalidArgumentException for a key that is not a string or breaks the key rules
+         * @throws StoreException when a stored value cannot be read back (code 4 or 6) or the
+         *         store fails (code 7)
          */
         public function get(mixed $key, mixed $miss): mixed {}
 
@@ -44,14 +51,18 @@ namespace LambdaCache\Native {
          * @param list<string> $keys
          * @return array{0: array<int, mixed>, 1: array<int, string>} [position in $keys => value
          *         for hits, position => reason for stored values that could not be read back]
+         * @throws InvalidArgumentException for a key that is not a string or breaks the key rules
+         * @throws StoreException when the store fails (code 7)
          */
         public function getMany(array $keys): array {}
 
         /**
          * Writes one value, expiring at $expires_at_ms (milliseconds since the epoch, 0 = never).
          * @param int $expires_at_ms a non-negative integer
-         * @throws InvalidArgumentException for an illegal key or expiry
-         * @throws StoreException when the value cannot be stored or the store fails
+         * @throws InvalidArgumentException for an illegal key (code 1) or an expiry that is not a
+         *         non-negative integer (code 8)
+         * @throws StoreException when the value cannot be stored (code 3, 4 or 5) or the store
+         *         fails (code 7)
          */
         public function set(mixed $key, mixed $value, mixed $expires_at_ms): void {}
 
@@ -59,11 +70,19 @@ namespace LambdaCache\Native {
          * @param list<string> $keys
          * @param list<mixed> $values
          * @param list<int> $expiries milliseconds since the epoch, 0 = never (non-negative)
-         * @return array<int, string> position => reason, for values that could not be stored
+         * @return array<int, string> position => reason, for values that could not be stored;
+         *         the others are written together
+         * @throws InvalidArgumentException for an illegal key (code 1), an expiry that is not a
+         *         non-negative integer or arrays of different lengths (code 8); nothing is written
+         * @throws StoreException when the store fails or refuses the batch; nothing is written
          */
         public function setMany(array $keys, array $values, array $expiries): array {}
 
-        /** @param list<string> $keys */
+        /**
+         * @param list<string> $keys
+         * @throws InvalidArgumentException for a key that is not a string or breaks the key rules
+         * @throws StoreException when the store fails (code 7)
+         */
         public function deleteMany(array $keys): void {}
 
         /** Deletes every key of this store's namespace. */
@@ -87,13 +106,17 @@ namespace LambdaCache\Native {
          *        secretAccessKey, sessionToken, keyAttribute, ttlAttribute, valueAttribute,
          *        consistentRead, connectTimeoutMs, attemptTimeoutMs, operationTimeoutMs,
          *        maxAttempts, compressThreshold (null = default or environment)
-         * @param bool|list<string> $allowed_classes
+         * @param bool|list<string>|null $allowed_classes classes a cached value may contain:
+         *        null or false none, true any
+         * @throws InvalidArgumentException for a bad option or $allowed_classes
          */
         public function __construct(array $options, mixed $allowed_classes) {}
 
         /**
          * The value under $key, or $miss itself when there is none.
-         * @throws StoreException when a stored value cannot be read back (code 4 or 6)
+         * @throws InvalidArgumentException for a key that is not a string or breaks the key rules
+         * @throws StoreException when a stored value cannot be read back (code 4 or 6) or the
+         *         store fails (code 7)
          */
         public function get(mixed $key, mixed $miss): mixed {}
 
@@ -101,14 +124,18 @@ namespace LambdaCache\Native {
          * @param list<string> $keys
          * @return array{0: array<int, mixed>, 1: array<int, string>} [position in $keys => value
          *         for hits, position => reason for stored values that could not be read back]
+         * @throws InvalidArgumentException for a key that is not a string or breaks the key rules
+         * @throws StoreException when the store fails (code 7)
          */
         public function getMany(array $keys): array {}
 
         /**
          * Writes one value, expiring at $expires_at_ms (milliseconds since the epoch, 0 = never).
          * @param int $expires_at_ms a non-negative integer
-         * @throws InvalidArgumentException for an illegal key or expiry
-         * @throws StoreException when the value cannot be stored or the store fails
+         * @throws InvalidArgumentException for an illegal key (code 1) or an expiry that is not a
+         *         non-negative integer (code 8)
+         * @throws StoreException when the value cannot be stored (code 3, 4 or 5) or the store
+         *         fails (code 7)
          */
         public function set(mixed $key, mixed $value, mixed $expires_at_ms): void {}
 
@@ -116,11 +143,19 @@ namespace LambdaCache\Native {
          * @param list<string> $keys
          * @param list<mixed> $values
          * @param list<int> $expiries milliseconds since the epoch, 0 = never (non-negative)
-         * @return array<int, string> position => reason, for values that could not be stored
+         * @return array<int, string> position => reason, for values that could not be stored;
+         *         the others are written together
+         * @throws InvalidArgumentException for an illegal key (code 1), an expiry that is not a
+         *         non-negative integer or arrays of different lengths (code 8); nothing is written
+         * @throws StoreException when the store fails or refuses the batch; nothing is written
          */
         public function setMany(array $keys, array $values, array $expiries): array {}
 
-        /** @param list<string> $keys */
+        /**
+         * @param list<string> $keys
+         * @throws InvalidArgumentException for a key that is not a string or breaks the key rules
+         * @throws StoreException when the store fails (code 7)
+         */
         public function deleteMany(array $keys): void {}
 
         /** Moves this store's namespace to a new version (one UpdateItem). */
