@@ -106,15 +106,21 @@ impl<'a> Parser<'a> {
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| corrupt("bad length"))
     }
+    /// The next `n` bytes; a length past the end (however large) is corrupt, not a panic.
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        let s = self
+            .i
+            .checked_add(n)
+            .and_then(|end| self.b.get(self.i..end))
+            .ok_or_else(|| corrupt("truncated"))?;
+        self.i += n;
+        Ok(s)
+    }
     /// `LEN:"bytes"`, consuming the closing quote.
     fn quoted(&mut self) -> Result<&'a [u8]> {
         let len = self.number(b':')?;
         self.expect(b'"')?;
-        let s = self
-            .b
-            .get(self.i..self.i + len)
-            .ok_or_else(|| corrupt("truncated string"))?;
-        self.i += len;
+        let s = self.take(len)?;
         self.expect(b'"')?;
         Ok(s)
     }
@@ -160,11 +166,7 @@ impl<'a> Parser<'a> {
                 self.expect(b':')?;
                 let n = self.number(b':')?;
                 self.expect(b'{')?;
-                self.i = self
-                    .i
-                    .checked_add(n)
-                    .filter(|&e| e <= self.b.len())
-                    .ok_or_else(|| corrupt("truncated"))?;
+                self.take(n)?;
                 self.expect(b'}')?;
             }
             b'E' => {
@@ -222,5 +224,22 @@ mod tests {
         }
         assert!(serialized_classes(b"s:99999999999999999999:\"\";").is_err());
         assert!(serialized_classes(b"C:1:\"A\":999:{}").is_err());
+    }
+
+    #[test]
+    fn huge_lengths_are_corrupt_not_a_panic() {
+        let max = usize::MAX;
+        for bad in [
+            format!("s:{max}:\"x\";"),
+            format!("O:{max}:\"x\":0:{{}}"),
+            format!("E:{max}:\"x\";"),
+            format!("C:1:\"A\":{max}:{{}}"),
+            format!("a:1:{{s:{max}:\"k\";i:0;}}"),
+        ] {
+            assert!(
+                matches!(serialized_classes(bad.as_bytes()), Err(Error::Corrupt(_))),
+                "{bad}"
+            );
+        }
     }
 }

@@ -3,31 +3,11 @@
 //! Values without objects are MessagePack: PHP strings as `bin` (they are bytes, not UTF-8),
 //! integers as integers, floats always as float64 (so `-0.0`, `INF` and `NAN` survive), lists
 //! (keys `0..n-1` in order) as arrays and every other PHP array as a map whose keys are integers
-//! or `bin` strings. The binding implements the same serde shape directly over zvals; [`Value`]
-//! is the plain-Rust model of it, used by tests and by anything outside PHP.
+//! or `bin` strings. The binding implements that serde shape directly over zvals and decodes
+//! through [`Builder`]; the tests below model it in plain Rust.
 
 use crate::error::{Error, Result};
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
-
-/// A PHP array key.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ArrayKey {
-    Int(i64),
-    Str(Vec<u8>),
-}
-
-/// A PHP value without objects.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(Vec<u8>),
-    /// Entries in PHP's order.
-    Array(Vec<(ArrayKey, Value)>),
-}
 
 /// Serializes `value` as MessagePack.
 pub fn to_msgpack<T: Serialize + ?Sized>(
@@ -38,55 +18,7 @@ pub fn to_msgpack<T: Serialize + ?Sized>(
     Ok(out)
 }
 
-/// Whether `keys` are exactly `0..n-1` in order (a PHP list).
-pub fn is_list<'a>(keys: impl Iterator<Item = &'a ArrayKey>) -> bool {
-    keys.enumerate().all(|(i, k)| *k == ArrayKey::Int(i as i64))
-}
-
-struct Bytes<'a>(&'a [u8]);
-
-impl Serialize for Bytes<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_bytes(self.0)
-    }
-}
-
-impl Serialize for ArrayKey {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match self {
-            ArrayKey::Int(i) => s.serialize_i64(*i),
-            ArrayKey::Str(b) => s.serialize_bytes(b),
-        }
-    }
-}
-
-impl Serialize for Value {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match self {
-            Value::Null => s.serialize_unit(),
-            Value::Bool(b) => s.serialize_bool(*b),
-            Value::Int(i) => s.serialize_i64(*i),
-            Value::Float(f) => s.serialize_f64(*f),
-            Value::Str(b) => Bytes(b).serialize(s),
-            Value::Array(items) if is_list(items.iter().map(|(k, _)| k)) => {
-                let mut seq = s.serialize_seq(Some(items.len()))?;
-                for (_, v) in items {
-                    seq.serialize_element(v)?;
-                }
-                seq.end()
-            }
-            Value::Array(items) => {
-                let mut map = s.serialize_map(Some(items.len()))?;
-                for (k, v) in items {
-                    map.serialize_entry(k, v)?;
-                }
-                map.end()
-            }
-        }
-    }
-}
-
-/// What a decoder builds: the binding implements this over zvals, [`Value`] implements it here.
+/// What a decoder builds: the binding implements this over zvals.
 pub trait Builder: Sized {
     type Arr;
     fn null() -> Self;
@@ -99,41 +31,6 @@ pub trait Builder: Sized {
     fn insert_int(arr: &mut Self::Arr, k: i64, v: Self);
     fn insert_str(arr: &mut Self::Arr, k: &[u8], v: Self);
     fn array(arr: Self::Arr) -> Self;
-}
-
-impl Builder for Value {
-    type Arr = Vec<(ArrayKey, Value)>;
-    fn null() -> Self {
-        Value::Null
-    }
-    fn bool(b: bool) -> Self {
-        Value::Bool(b)
-    }
-    fn int(i: i64) -> Self {
-        Value::Int(i)
-    }
-    fn float(f: f64) -> Self {
-        Value::Float(f)
-    }
-    fn bytes(b: &[u8]) -> Self {
-        Value::Str(b.to_vec())
-    }
-    fn new_array(capacity: usize) -> Self::Arr {
-        Vec::with_capacity(capacity)
-    }
-    fn push(arr: &mut Self::Arr, v: Self) {
-        let i = arr.len() as i64;
-        arr.push((ArrayKey::Int(i), v));
-    }
-    fn insert_int(arr: &mut Self::Arr, k: i64, v: Self) {
-        arr.push((ArrayKey::Int(k), v))
-    }
-    fn insert_str(arr: &mut Self::Arr, k: &[u8], v: Self) {
-        arr.push((ArrayKey::Str(k.to_vec()), v))
-    }
-    fn array(arr: Self::Arr) -> Self {
-        Value::Array(arr)
-    }
 }
 
 /// Nesting deeper than this is refused (as PHP's own unserialize() limits depth).
@@ -298,22 +195,113 @@ impl<'a> Decoder<'a> {
     }
 }
 
-/// Decodes MessagePack into a [`Value`].
-pub fn decode_value(bytes: &[u8]) -> Result<Value> {
-    decode_into(bytes)
-}
-
-/// Encodes a [`Value`] as MessagePack.
-pub fn encode_value(value: &Value) -> Result<Vec<u8>> {
-    to_msgpack(value).map_err(|e| Error::Unsupported(e.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+
+    /// A PHP array key.
+    #[derive(Debug, Clone, PartialEq)]
+    enum ArrayKey {
+        Int(i64),
+        Str(Vec<u8>),
+    }
+
+    /// A PHP value without objects: the plain-Rust model of the shape above.
+    #[derive(Debug, Clone, PartialEq)]
+    enum Value {
+        Null,
+        Bool(bool),
+        Int(i64),
+        Float(f64),
+        Str(Vec<u8>),
+        /// Entries in PHP's order.
+        Array(Vec<(ArrayKey, Value)>),
+    }
+
+    impl Serialize for ArrayKey {
+        fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            match self {
+                ArrayKey::Int(i) => s.serialize_i64(*i),
+                ArrayKey::Str(b) => s.serialize_bytes(b),
+            }
+        }
+    }
+
+    impl Serialize for Value {
+        fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            match self {
+                Value::Null => s.serialize_unit(),
+                Value::Bool(b) => s.serialize_bool(*b),
+                Value::Int(i) => s.serialize_i64(*i),
+                Value::Float(f) => s.serialize_f64(*f),
+                Value::Str(b) => s.serialize_bytes(b),
+                Value::Array(items)
+                    if (items.iter().enumerate())
+                        .all(|(i, (k, _))| *k == ArrayKey::Int(i as i64)) =>
+                {
+                    let mut seq = s.serialize_seq(Some(items.len()))?;
+                    for (_, v) in items {
+                        seq.serialize_element(v)?;
+                    }
+                    seq.end()
+                }
+                Value::Array(items) => {
+                    let mut map = s.serialize_map(Some(items.len()))?;
+                    for (k, v) in items {
+                        map.serialize_entry(k, v)?;
+                    }
+                    map.end()
+                }
+            }
+        }
+    }
+
+    impl Builder for Value {
+        type Arr = Vec<(ArrayKey, Value)>;
+        fn null() -> Self {
+            Value::Null
+        }
+        fn bool(b: bool) -> Self {
+            Value::Bool(b)
+        }
+        fn int(i: i64) -> Self {
+            Value::Int(i)
+        }
+        fn float(f: f64) -> Self {
+            Value::Float(f)
+        }
+        fn bytes(b: &[u8]) -> Self {
+            Value::Str(b.to_vec())
+        }
+        fn new_array(capacity: usize) -> Self::Arr {
+            Vec::with_capacity(capacity)
+        }
+        fn push(arr: &mut Self::Arr, v: Self) {
+            let i = arr.len() as i64;
+            arr.push((ArrayKey::Int(i), v));
+        }
+        fn insert_int(arr: &mut Self::Arr, k: i64, v: Self) {
+            arr.push((ArrayKey::Int(k), v))
+        }
+        fn insert_str(arr: &mut Self::Arr, k: &[u8], v: Self) {
+            arr.push((ArrayKey::Str(k.to_vec()), v))
+        }
+        fn array(arr: Self::Arr) -> Self {
+            Value::Array(arr)
+        }
+    }
+
+    fn encode_value(v: &Value) -> Vec<u8> {
+        to_msgpack(v).unwrap()
+    }
+
+    fn decode_value(bytes: &[u8]) -> Result<Value> {
+        decode_into(bytes)
+    }
 
     fn rt(v: Value) -> Value {
-        decode_value(&encode_value(&v).unwrap()).unwrap()
+        decode_value(&encode_value(&v)).unwrap()
     }
 
     #[test]
@@ -387,7 +375,7 @@ mod tests {
 
     #[test]
     fn garbage_and_trailing_bytes_are_corrupt() {
-        let mut b = encode_value(&Value::Int(7)).unwrap();
+        let mut b = encode_value(&Value::Int(7));
         b.push(0xc0);
         assert!(matches!(decode_value(&b), Err(Error::Corrupt(_))));
         assert!(matches!(decode_value(&[0xc1]), Err(Error::Corrupt(_))));

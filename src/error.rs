@@ -20,6 +20,9 @@ pub enum Error {
     Corrupt(String),
     /// The backing storage failed (I/O, LMDB).
     Storage(String),
+    /// An argument of the wrong shape that is neither a key nor configuration (an expiry,
+    /// arrays of different lengths).
+    InvalidArgument(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -39,6 +42,7 @@ impl fmt::Display for Error {
             }
             Error::Corrupt(m) => write!(f, "corrupt entry: {m}"),
             Error::Storage(m) => write!(f, "storage error: {m}"),
+            Error::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
         }
     }
 }

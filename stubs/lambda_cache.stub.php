@@ -10,7 +10,10 @@ namespace {
 }
 
 namespace LambdaCache\Native {
-    /** Thrown for a bad key or configuration (code 1: key, 2: configuration). */
+    /**
+     * Thrown for a bad argument. Codes: 1 key, 2 configuration, 8 other argument (an expiry,
+     * arrays of different lengths).
+     */
     class InvalidArgumentException extends \Exception
     {
         public function __construct() {}
@@ -28,12 +31,19 @@ namespace LambdaCache\Native {
     /** The /tmp store: an LMDB environment in $directory shared by every process. */
     class TmpStore
     {
-        /** @param bool|list<string> $allowed_classes */
+        /**
+         * @param bool|list<string>|null $allowed_classes classes a cached value may contain:
+         *        null or false none, true any
+         * @throws InvalidArgumentException for a bad namespace, budget or $allowed_classes
+         * @throws StoreException when the directory cannot be opened
+         */
         public function __construct(string $directory, string $namespace, int $max_bytes, mixed $allowed_classes) {}
 
         /**
          * The value under $key, or $miss itself when there is none.
-         * @throws StoreException when a stored value cannot be read back (code 4 or 6)
+         * @throws InvalidArgumentException for a key that is not a string or breaks the key rules
+         * @throws StoreException when a stored value cannot be read back (code 4 or 6) or the
+         *         store fails (code 7)
          */
         public function get(mixed $key, mixed $miss): mixed {}
 
@@ -41,25 +51,38 @@ namespace LambdaCache\Native {
          * @param list<string> $keys
          * @return array{0: array<int, mixed>, 1: array<int, string>} [position in $keys => value
          *         for hits, position => reason for stored values that could not be read back]
+         * @throws InvalidArgumentException for a key that is not a string or breaks the key rules
+         * @throws StoreException when the store fails (code 7)
          */
         public function getMany(array $keys): array {}
 
         /**
          * Writes one value, expiring at $expires_at_ms (milliseconds since the epoch, 0 = never).
-         * @throws InvalidArgumentException for an illegal key
-         * @throws StoreException when the value cannot be stored or the store fails
+         * @param int $expires_at_ms a non-negative integer
+         * @throws InvalidArgumentException for an illegal key (code 1) or an expiry that is not a
+         *         non-negative integer (code 8)
+         * @throws StoreException when the value cannot be stored (code 3, 4 or 5) or the store
+         *         fails (code 7)
          */
-        public function set(mixed $key, mixed $value, int $expires_at_ms): void {}
+        public function set(mixed $key, mixed $value, mixed $expires_at_ms): void {}
 
         /**
          * @param list<string> $keys
          * @param list<mixed> $values
-         * @param list<int> $expiries milliseconds since the epoch, 0 = never
-         * @return array<int, string> position => reason, for values that could not be stored
+         * @param list<int> $expiries milliseconds since the epoch, 0 = never (non-negative)
+         * @return array<int, string> position => reason, for values that could not be stored;
+         *         the others are written together
+         * @throws InvalidArgumentException for an illegal key (code 1), an expiry that is not a
+         *         non-negative integer or arrays of different lengths (code 8); nothing is written
+         * @throws StoreException when the store fails or refuses the batch; nothing is written
          */
         public function setMany(array $keys, array $values, array $expiries): array {}
 
-        /** @param list<string> $keys */
+        /**
+         * @param list<string> $keys
+         * @throws InvalidArgumentException for a key that is not a string or breaks the key rules
+         * @throws StoreException when the store fails (code 7)
+         */
         public function deleteMany(array $keys): void {}
 
         /** Deletes every key of this store's namespace. */
@@ -83,13 +106,17 @@ namespace LambdaCache\Native {
          *        secretAccessKey, sessionToken, keyAttribute, ttlAttribute, valueAttribute,
          *        consistentRead, connectTimeoutMs, attemptTimeoutMs, operationTimeoutMs,
          *        maxAttempts, compressThreshold (null = default or environment)
-         * @param bool|list<string> $allowed_classes
+         * @param bool|list<string>|null $allowed_classes classes a cached value may contain:
+         *        null or false none, true any
+         * @throws InvalidArgumentException for a bad option or $allowed_classes
          */
         public function __construct(array $options, mixed $allowed_classes) {}
 
         /**
          * The value under $key, or $miss itself when there is none.
-         * @throws StoreException when a stored value cannot be read back (code 4 or 6)
+         * @throws InvalidArgumentException for a key that is not a string or breaks the key rules
+         * @throws StoreException when a stored value cannot be read back (code 4 or 6) or the
+         *         store fails (code 7)
          */
         public function get(mixed $key, mixed $miss): mixed {}
 
@@ -97,25 +124,38 @@ namespace LambdaCache\Native {
          * @param list<string> $keys
          * @return array{0: array<int, mixed>, 1: array<int, string>} [position in $keys => value
          *         for hits, position => reason for stored values that could not be read back]
+         * @throws InvalidArgumentException for a key that is not a string or breaks the key rules
+         * @throws StoreException when the store fails (code 7)
          */
         public function getMany(array $keys): array {}
 
         /**
          * Writes one value, expiring at $expires_at_ms (milliseconds since the epoch, 0 = never).
-         * @throws InvalidArgumentException for an illegal key
-         * @throws StoreException when the value cannot be stored or the store fails
+         * @param int $expires_at_ms a non-negative integer
+         * @throws InvalidArgumentException for an illegal key (code 1) or an expiry that is not a
+         *         non-negative integer (code 8)
+         * @throws StoreException when the value cannot be stored (code 3, 4 or 5) or the store
+         *         fails (code 7)
          */
-        public function set(mixed $key, mixed $value, int $expires_at_ms): void {}
+        public function set(mixed $key, mixed $value, mixed $expires_at_ms): void {}
 
         /**
          * @param list<string> $keys
          * @param list<mixed> $values
-         * @param list<int> $expiries milliseconds since the epoch, 0 = never
-         * @return array<int, string> position => reason, for values that could not be stored
+         * @param list<int> $expiries milliseconds since the epoch, 0 = never (non-negative)
+         * @return array<int, string> position => reason, for values that could not be stored;
+         *         the others are written together
+         * @throws InvalidArgumentException for an illegal key (code 1), an expiry that is not a
+         *         non-negative integer or arrays of different lengths (code 8); nothing is written
+         * @throws StoreException when the store fails or refuses the batch; nothing is written
          */
         public function setMany(array $keys, array $values, array $expiries): array {}
 
-        /** @param list<string> $keys */
+        /**
+         * @param list<string> $keys
+         * @throws InvalidArgumentException for a key that is not a string or breaks the key rules
+         * @throws StoreException when the store fails (code 7)
+         */
         public function deleteMany(array $keys): void {}
 
         /** Moves this store's namespace to a new version (one UpdateItem). */

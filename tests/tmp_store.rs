@@ -3,7 +3,7 @@
 use lambda_cache::clock::{Clock, MockClock};
 use lambda_cache::entry::{self, Encoding, Entry};
 use lambda_cache::store::tmp::{TmpConfig, TmpStore};
-use lambda_cache::store::Store;
+use lambda_cache::store::{self, Store};
 use lambda_cache::Error;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
@@ -122,18 +122,19 @@ fn eviction_drops_expired_first_then_least_recently_used() {
 }
 
 #[test]
-fn too_large_values_are_refused_whole() {
+fn values_are_framed_into_entries_the_store_accepts() {
     let (d, clock) = (dir("large"), MockClock::new(T0));
     let s = open(&d, "ns", 1 << 20, clock);
-    let big = entry::encode(Encoding::Raw, 0, &vec![0u8; 600 * 1024]);
-    let small = entry::encode(Encoding::Raw, 0, b"x");
-    let r = s.set_many(&[(b"small", &small), (b"big", &big)]);
+    let raw = |n: usize| move || Ok((Encoding::Raw, vec![7u8; n]));
+    let r = store::frame(&s, b"big", 0, raw(600 * 1024));
     assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
-    assert_eq!(
-        get(&s, b"small"),
-        None,
-        "nothing of a refused batch is written"
-    );
+    // The key is checked before the value is even encoded.
+    let r = store::frame(&s, b"a/b", 0, || panic!("encoded a value of a bad key"));
+    assert!(matches!(r, Err(Error::InvalidKey(_))), "{r:?}");
+    let e = store::frame(&s, b"small", T0 + 5, raw(3)).unwrap();
+    assert_eq!(Entry::decode(&e).unwrap().expires_at_ms, T0 + 5);
+    s.set_many(&[(b"small", &e)]).unwrap();
+    assert_eq!(get(&s, b"small").as_deref(), Some(&[7u8; 3][..]));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use ext_php_rs::exception::PhpException;
 use ext_php_rs::prelude::*;
 use ext_php_rs::zend::ce;
 
-/// Thrown by native classes for bad arguments (keys, configuration).
+/// Thrown by native classes for bad arguments (keys, configuration, expiries).
 #[php_class]
 #[php(name = "LambdaCache\\Native\\InvalidArgumentException")]
 #[php(extends(ce = ce::exception, stub = "\\Exception"))]
@@ -30,12 +30,13 @@ pub fn code(e: &Error) -> i32 {
         Error::TooLarge { .. } => 5,
         Error::Corrupt(_) => 6,
         Error::Storage(_) => 7,
+        Error::InvalidArgument(_) => 8,
     }
 }
 
 pub fn to_php(e: Error) -> PhpException {
     let ce = match e {
-        Error::InvalidKey(_) | Error::InvalidConfig(_) => {
+        Error::InvalidKey(_) | Error::InvalidConfig(_) | Error::InvalidArgument(_) => {
             <InvalidArgumentException as ext_php_rs::class::RegisteredClass>::get_metadata().ce()
         }
         _ => <StoreException as ext_php_rs::class::RegisteredClass>::get_metadata().ce(),

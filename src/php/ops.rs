@@ -4,10 +4,9 @@
 use super::convert;
 use super::memo::Memo;
 use crate::classes::ClassPolicy;
-use crate::entry;
 use crate::entry::{Encoding, Entry};
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::{frame, Store};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::types::{ZendHashTable, Zval};
 
@@ -81,9 +80,21 @@ fn decode(memo: &mut Memo, key: &[u8], e: &Entry<'_>, policy: &ClassPolicy) -> R
     Ok(z)
 }
 
+/// An expiry, in milliseconds since the epoch (0 = never): a non-negative integer.
+fn expiry_of(z: &Zval) -> Result<u64> {
+    match z.long() {
+        Some(n) if n >= 0 => Ok(n as u64),
+        n => Err(Error::InvalidArgument(format!(
+            "an expiry must be a non-negative integer (milliseconds since the epoch, 0 = never), \
+             got {}",
+            n.map_or_else(|| format!("a {}", z.get_type()), |n| n.to_string())
+        ))),
+    }
+}
+
 /// Encodes and writes `values[i]` under `keys[i]` expiring at `expiries[i]` (ms, 0 = never).
-/// Values that cannot be encoded are left out and answered as `position => reason`; the
-/// others are written in one transaction.
+/// Values that cannot be stored are left out and answered as `position => reason`; the
+/// others are written in one transaction. A bad key or expiry fails the whole call.
 pub fn set_many(
     store: &dyn Store,
     policy: &ClassPolicy,
@@ -91,44 +102,27 @@ pub fn set_many(
     values: &ZendHashTable,
     expiries: &ZendHashTable,
 ) -> Result<ZBox<ZendHashTable>> {
-    let keys = keys_of(keys)?;
-    let values: Vec<&Zval> = values.values().collect();
-    let expiries: Vec<i64> = expiries.values().map(|z| z.long().unwrap_or(0)).collect();
-    if values.len() != keys.len() || expiries.len() != keys.len() {
-        return Err(Error::InvalidConfig(
+    let n = keys.len();
+    if values.len() != n || expiries.len() != n {
+        return Err(Error::InvalidArgument(
             "keys, values and expiries must have the same length".into(),
         ));
     }
-    let limit = store.max_entry_size();
     let mut failed = ZendHashTable::new();
-    let mut encoded = Vec::with_capacity(keys.len());
-    for (i, (k, v)) in keys.iter().zip(&values).enumerate() {
-        crate::key::validate_key(k)?;
-        let e = convert::encode(v, policy).and_then(|(enc, bytes)| {
-            let e = entry::encode_compressed(
-                enc,
-                expiries[i].max(0) as u64,
-                &bytes,
-                store.compress_threshold(),
-            );
-            if e.len() > limit {
-                Err(Error::TooLarge {
-                    size: e.len(),
-                    limit,
-                })
-            } else {
-                Ok(e)
-            }
-        });
-        match e {
-            Ok(e) => encoded.push((*k, e)),
+    let mut encoded = Vec::with_capacity(n);
+    let rows = keys.values().zip(values.values()).zip(expiries.values());
+    for (i, ((k, v), exp)) in rows.enumerate() {
+        let k = key_of(k)?;
+        match frame(store, k, expiry_of(exp)?, || convert::encode(v, policy)) {
+            Ok(e) => encoded.push((k, e)),
+            Err(err @ Error::InvalidKey(_)) => return Err(err),
             Err(err) => {
-                let _ = failed.insert_at_index(i as i64, format!("{err}"));
+                let _ = failed.insert_at_index(i as i64, err.to_string());
             }
         }
     }
-    let items: Vec<(&[u8], &[u8])> = encoded.iter().map(|(k, e)| (*k, e.as_slice())).collect();
-    if !items.is_empty() {
+    if !encoded.is_empty() {
+        let items: Vec<(&[u8], &[u8])> = encoded.iter().map(|(k, e)| (*k, &e[..])).collect();
         store.set_many(&items)?;
     }
     Ok(failed)
@@ -140,24 +134,12 @@ pub fn set(
     policy: &ClassPolicy,
     key: &Zval,
     value: &Zval,
-    expires_at_ms: i64,
+    expires_at_ms: &Zval,
 ) -> Result<()> {
     let k = key_of(key)?;
-    crate::key::validate_key(k)?;
-    let (enc, bytes) = convert::encode(value, policy)?;
-    let e = entry::encode_compressed(
-        enc,
-        expires_at_ms.max(0) as u64,
-        &bytes,
-        store.compress_threshold(),
-    );
-    let limit = store.max_entry_size();
-    if e.len() > limit {
-        return Err(Error::TooLarge {
-            size: e.len(),
-            limit,
-        });
-    }
+    let e = frame(store, k, expiry_of(expires_at_ms)?, || {
+        convert::encode(value, policy)
+    })?;
     store.set_many(&[(k, &e)])
 }
 
@@ -165,17 +147,22 @@ pub fn delete_many(store: &dyn Store, keys: &ZendHashTable) -> Result<()> {
     store.delete_many(&keys_of(keys)?)
 }
 
-/// `allowedClasses`: `false`, `true` or a list of class names.
+/// `allowedClasses`: `null` or `false` (no objects), `true` (any class) or a list of class
+/// names; anything else is a configuration error.
 pub fn class_policy(z: &Zval) -> Result<ClassPolicy> {
+    let invalid =
+        || Error::InvalidConfig("allowedClasses must be a bool or a list of class names".into());
     if z.is_false() || z.is_null() {
         Ok(ClassPolicy::None)
     } else if z.is_true() {
         Ok(ClassPolicy::All)
     } else if let Some(list) = z.array() {
-        Ok(ClassPolicy::only(keys_of(list)?))
+        let names: Option<Vec<&[u8]>> = list
+            .values()
+            .map(|n| n.zend_str().map(|s| s.as_bytes()))
+            .collect();
+        Ok(ClassPolicy::only(names.ok_or_else(invalid)?))
     } else {
-        Err(Error::InvalidConfig(
-            "allowedClasses must be a bool or a list of class names".into(),
-        ))
+        Err(invalid())
     }
 }

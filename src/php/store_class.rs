@@ -17,7 +17,7 @@ macro_rules! native_store {
                 ops::get_many(&self.store, &self.policy, &mut self.memo.borrow_mut(), keys).php()
             }
 
-            pub fn set(&self, key: &Zval, value: &Zval, expires_at_ms: i64) -> NResult<()> {
+            pub fn set(&self, key: &Zval, value: &Zval, expires_at_ms: &Zval) -> NResult<()> {
                 ops::set(&self.store, &self.policy, key, value, expires_at_ms).php()
             }
 

@@ -219,13 +219,6 @@ impl Store for TmpStore {
     }
 
     fn set_many(&self, items: &[(&[u8], &[u8])]) -> Result<()> {
-        let limit = self.max_entry_size();
-        if let Some((_, e)) = items.iter().find(|(_, e)| e.len() > limit) {
-            return Err(Error::TooLarge {
-                size: e.len(),
-                limit,
-            });
-        }
         let keys: Vec<&[u8]> = items.iter().map(|(k, _)| *k).collect();
         let skeys = self.storage_keys(&keys)?;
         let db = self.shared.db;
@@ -268,24 +261,7 @@ impl Store for TmpStore {
     }
 
     fn prune(&self) -> Result<u64> {
-        let now = self.clock.now_ms();
-        let shared = &self.shared;
-        let mut pruned = 0;
-        self.write(|txn, _| {
-            let mut dead = Vec::new();
-            for item in shared.db.iter(txn)? {
-                let (k, rec) = item?;
-                if !matches!(tmp_lru::split(rec), Ok((_, e)) if !e.is_expired(now)) {
-                    dead.push(k.to_vec());
-                }
-            }
-            for k in &dead {
-                tmp_lru::delete(shared, txn, k)?;
-            }
-            pruned = dead.len() as u64;
-            Ok(())
-        })?;
-        Ok(pruned)
+        tmp_lru::prune(&self.shared, self.clock.now_ms())
     }
 
     fn max_entry_size(&self) -> usize {

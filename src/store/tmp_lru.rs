@@ -153,6 +153,13 @@ pub fn evict(shared: &Shared, now_ms: u64, keep: u64, min_share: f64) -> Result<
     Ok(evicted)
 }
 
+/// Deletes only the dead entries (expired or unreadable) of every namespace, in the same small
+/// transactions as [`evict`]; returns how many.
+pub fn prune(shared: &Shared, now_ms: u64) -> Result<u64> {
+    // Keeping everything: the share of live entries to remove is 0.
+    evict(shared, now_ms, u64::MAX, 0.0)
+}
+
 fn choose_victims(shared: &Shared, now_ms: u64, keep: u64, min_share: f64) -> Result<Vec<Vec<u8>>> {
     let txn = shared.env.read_txn().map_err(classify)?;
     let used = pages_in_use(shared, &txn)?.max(1);
@@ -173,6 +180,9 @@ fn choose_victims(shared: &Shared, now_ms: u64, keep: u64, min_share: f64) -> Re
         }
     }
     let target = (total as f64 * share) as u64;
+    if freed >= target {
+        return Ok(victims);
+    }
     for (stamp, k, _) in live.iter_mut() {
         *stamp = last_use(shared, &txn, k, *stamp)?;
     }
