@@ -150,18 +150,7 @@ final class FaultProxy
         if ($this->proc === null) {
             return;
         }
-        $status = proc_get_status($this->proc);
-        if ($status['running']) {
-            proc_terminate($this->proc, 15);
-            $deadline = microtime(true) + 3.0;
-            while (proc_get_status($this->proc)['running'] && microtime(true) < $deadline) {
-                usleep(10000);
-            }
-            if (proc_get_status($this->proc)['running']) {
-                proc_terminate($this->proc, 9);
-            }
-        }
-        proc_close($this->proc);
+        ChildProcess::stop($this->proc, 15, 3.0);
         $this->proc = null;
         TempDir::remove($this->dir);
     }
