@@ -3,6 +3,18 @@
 # Idempotent: a machine that has everything gets no apt call at all.
 set -euo pipefail
 
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+# apt-get update once, before the first install (none when nothing is missing).
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    $sudo apt-get update -qq >&2
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
 packages=(php8.2-cli php8.2-dev php8.2-curl php8.2-fpm libfcgi-bin libclang-dev clang make binutils
           zip unzip util-linux phpunit php-psr-cache php-psr-simple-cache php-symfony-cache php-apcu
           php-igbinary)
@@ -13,11 +25,8 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "deps: installing ${missing[*]}" >&2
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  apt_install "${missing[@]}"
 fi
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
@@ -25,6 +34,6 @@ if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
 fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "deps: installing Rust with rustup (stable, minimal profile)" >&2
-  command -v curl >/dev/null 2>&1 || { ${sudo:-} apt-get install -y -qq curl ca-certificates >&2; }
+  command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal >&2
 fi

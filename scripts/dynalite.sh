@@ -4,7 +4,8 @@
 #   scripts/dynalite.sh run -- COMMAND [ARGS...]
 #
 # - installs Node.js and npm with apt-get when they are missing, and a pinned dynalite into
-#   build/dynalite/ (ignored by git) when it is missing or another version;
+#   build/dynalite/ (ignored by git) when it is missing or another version, one run at a time
+#   (build/dynalite.lock);
 # - starts dynalite on 127.0.0.1 on a port the OS picks (listen on port 0, race-free), tables
 #   created, deleted and updated at once, data in memory only;
 # - runs COMMAND with LAMBDA_CACHE_DYNAMODB_ENDPOINT=http://127.0.0.1:PORT and, where not already
@@ -51,8 +52,22 @@ installed_version() {
   node -p "require(process.argv[1]).version" "$module/package.json" 2>/dev/null || true
 }
 
+# Two runs on a fresh checkout (two make targets at once) would both npm install into
+# build/dynalite: the install holds build/dynalite.lock (flock, fd 8), and a run that waited for it
+# finds dynalite installed and installs nothing.
 ensure_dynalite() {
   [ "$(installed_version)" = "$DYNALITE_VERSION" ] && return 0
+  mkdir -p "$root/build"
+  exec 8>"$root/build/dynalite.lock"
+  if ! flock -n 8; then
+    say "waiting for another dynalite.sh installing into build/dynalite"
+    flock 8
+  fi
+  [ "$(installed_version)" = "$DYNALITE_VERSION" ] || install_dynalite
+  exec 8>&-
+}
+
+install_dynalite() {
   say "installing dynalite@$DYNALITE_VERSION into build/dynalite"
   mkdir -p "$prefix"
   local log

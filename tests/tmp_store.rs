@@ -6,18 +6,41 @@ use lambda_cache::store::tmp::{TmpConfig, TmpStore};
 use lambda_cache::store::{self, Store};
 use lambda_cache::Error;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 const T0: u64 = 1_700_000_000_000;
 
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lc-core-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+/// A test's directory under the temp dir, removed when the test ends (also when it panics).
+/// Declared before the stores that use it, it is dropped after them.
+struct TestDir(PathBuf);
+
+impl std::ops::Deref for TestDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
 }
 
-fn open(d: &std::path::Path, ns: &str, max: u64, clock: Arc<MockClock>) -> TmpStore {
+impl AsRef<Path> for TestDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn dir(name: &str) -> TestDir {
+    let d = std::env::temp_dir().join(format!("lc-core-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    TestDir(d)
+}
+
+fn open(d: &Path, ns: &str, max: u64, clock: Arc<MockClock>) -> TmpStore {
     let config = TmpConfig {
         directory: d.to_path_buf(),
         namespace: ns.into(),
@@ -149,7 +172,7 @@ fn files_are_private_and_bad_input_is_refused() {
     assert!(s.set_many(&[(b"a/b", b"x")]).is_err());
     assert!(s.set_many(&[(b"", b"x")]).is_err());
     let bad_ns = TmpConfig {
-        directory: d.clone(),
+        directory: d.to_path_buf(),
         namespace: "a:b".into(),
         max_bytes: 1 << 20,
     };

@@ -20,35 +20,44 @@ final class DynamoStoreExpiryTest extends TestCase
 
     public function testExpiredItemsThatAreStillInTheTableAreMisses(): void
     {
+        // Each expiring item is checked right after it is written, and with a TTL of 2 s, so that
+        // "a hit before it expires" holds on a loaded machine too (the child PHP process alone
+        // can take a good part of a second to start).
         $logger = new TestLogger();
         $pool = $this->dynamoPool(['namespace' => 'exp', 'logger' => $logger]);
-        $short = $this->dynamoPool(['namespace' => 'exp-default', 'defaultLifetime' => 1, 'logger' => $logger]);
-        $this->assertTrue($pool->save($pool->getItem('after-1')->set('a')->expiresAfter(1)));
-        $this->assertTrue($pool->save($pool->getItem('at-1')->set('b')->expiresAt(new \DateTimeImmutable('+1 second'))));
-        $this->assertTrue($pool->saveDeferred($pool->getItem('deferred-1')->set('c')->expiresAfter(1)));
+        $short = $this->dynamoPool(['namespace' => 'exp-default', 'defaultLifetime' => 2, 'logger' => $logger]);
+        $hitBeforeExpiry = function (string $key) use ($pool): void {
+            $this->assertTrue($pool->hasItem($key), "{$key} is a hit before it expires");
+        };
+        $this->assertTrue($pool->save($pool->getItem('after-2')->set('a')->expiresAfter(2)));
+        $hitBeforeExpiry('after-2');
+        $this->assertTrue($pool->save($pool->getItem('at-2')->set('b')->expiresAt(new \DateTimeImmutable('+2 seconds'))));
+        $hitBeforeExpiry('at-2');
+        $this->assertTrue($pool->saveDeferred($pool->getItem('deferred-2')->set('c')->expiresAfter(2)));
         $this->assertTrue($pool->commit());
+        $hitBeforeExpiry('deferred-2');
         $this->assertTrue($pool->save($pool->getItem('kept')->set('k')->expiresAfter(3600)));
         $this->assertTrue($pool->save($pool->getItem('forever')->set('f')));
         $this->assertTrue($short->save($short->getItem('default')->set('d')));
-        $this->assertTrue((new Psr16Cache($pool))->set('psr16-1', 'e', 1));
+        $this->assertTrue($short->hasItem('default'), 'default is a hit before it expires');
+        $this->assertTrue((new Psr16Cache($pool))->set('psr16-2', 'e', 2));
+        $hitBeforeExpiry('psr16-2');
 
-        // Another process (another pool, another runtime) writes an item that expires too.
+        // Another process (another pool, another runtime) writes an item that expires too, and
+        // reads it back at once; the parent reads it as soon as the child is done.
         $r = Php::run(
             '$p = new LambdaCache\DynamoDbCachePool(table: $table, endpoint: $endpoint, namespace: "exp");'
-            . 'echo json_encode($p->save($p->getItem("from-child")->set("child")->expiresAfter(1)));',
+            . 'echo json_encode([$p->save($p->getItem("from-child")->set("child")->expiresAfter(2)), $p->hasItem("from-child")]);',
             ['table' => $this->table, 'endpoint' => $this->endpoint]
         );
-        $this->assertSame('true', $r->stdout, $r->describe());
+        $this->assertSame('[true,true]', $r->stdout, $r->describe());
+        $hitBeforeExpiry('from-child');
 
-        $expiring = ['after-1', 'at-1', 'deferred-1', 'psr16-1', 'from-child'];
-        foreach ($expiring as $key) {
-            $this->assertTrue($pool->hasItem($key), "{$key} is a hit before it expires");
-        }
-        $this->assertTrue($short->hasItem('default'));
+        $expiring = ['after-2', 'at-2', 'deferred-2', 'psr16-2', 'from-child'];
         $stored = count($this->rawValueItems());
         $this->assertTrue($stored >= 8, "the table holds the 8 items written, found {$stored}");
 
-        usleep(2_200_000);
+        usleep(3_200_000);
 
         $fresh = $this->dynamoPool(['namespace' => 'exp', 'logger' => $logger]);
         $failures = [];
@@ -68,17 +77,17 @@ final class DynamoStoreExpiryTest extends TestCase
                 $failures[] = "Psr16Cache::get({$key}): expired item returned";
             }
         }
-        foreach (['same pool' => $short, 'new pool' => $this->dynamoPool(['namespace' => 'exp-default', 'defaultLifetime' => 1])] as $which => $p) {
+        foreach (['same pool' => $short, 'new pool' => $this->dynamoPool(['namespace' => 'exp-default', 'defaultLifetime' => 2])] as $which => $p) {
             if ($p->hasItem('default')) {
-                $failures[] = "default lifetime of 1 s, {$which}: expired item returned";
+                $failures[] = "default lifetime of 2 s, {$which}: expired item returned";
             }
         }
         $this->assertSame([], $failures);
         $this->assertSame('k', $fresh->getItem('kept')->get());
         $this->assertSame('f', $fresh->getItem('forever')->get());
         $this->assertSame(
-            ['after-1' => false, 'kept' => true, 'forever' => true],
-            array_map(static fn ($item) => $item->isHit(), Items::toArray($fresh->getItems(['after-1', 'kept', 'forever'])))
+            ['after-2' => false, 'kept' => true, 'forever' => true],
+            array_map(static fn ($item) => $item->isHit(), Items::toArray($fresh->getItems(['after-2', 'kept', 'forever'])))
         );
         $this->assertSame([], $logger->warnings());
 

@@ -34,17 +34,8 @@ trait DynamoTableFixture
     {
         // Pools left by the test commit their deferred items now, while the table exists.
         gc_collect_cycles();
-        if ($this->tablesToDelete !== []) {
-            $client = DynamoClient::fromEnv();
-            foreach ($this->tablesToDelete as $table) {
-                try {
-                    $client->deleteTable($table);
-                } catch (\RuntimeException) {
-                    // The emulator is gone or the table too: nothing to clean.
-                }
-            }
-            $this->tablesToDelete = [];
-        }
+        DynamoClient::deleteTablesQuietly($this->tablesToDelete);
+        $this->tablesToDelete = [];
     }
 
     /**
@@ -54,13 +45,12 @@ trait DynamoTableFixture
      */
     protected function createTestTable(array $options = []): string
     {
-        $table = DynamoClient::uniqueTableName();
-        $this->tablesToDelete[] = $table;
-        $this->dynamoPool(['table' => $table] + $options)->createTable();
-        // The emulator keeps a new table CREATING for a moment even with --createTableMs 0; the
-        // tests here are not about that (DynamoStoreLayoutTest is).
-        $this->client()->waitUntilActive($table);
-        return $table;
+        // Waits until the table is ACTIVE: the tests here are not about CREATING (DynamoStoreLayoutTest is).
+        return $this->client()->createUniqueTable(
+            'lc_test',
+            fn (string $table) => $this->dynamoPool(['table' => $table] + $options)->createTable(),
+            $this->tablesToDelete
+        );
     }
 
     /**

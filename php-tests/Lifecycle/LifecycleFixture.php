@@ -22,7 +22,8 @@ trait LifecycleFixture
     protected string $storeDir = '';
     protected string $table = '';
     protected string $endpoint = '';
-    private bool $tableCreated = false;
+    /** @var list<string> */
+    private array $tablesToDelete = [];
 
     protected function setUp(): void
     {
@@ -33,23 +34,18 @@ trait LifecycleFixture
         $this->endpoint = $endpoint;
         $this->workDir = TempDir::create('lifecycle');
         $this->storeDir = $this->workDir . '/store';
-        $this->table = DynamoClient::uniqueTableName('lc_life');
-        $this->tableCreated = true;
-        (new DynamoDbCachePool(table: $this->table, endpoint: $this->endpoint))->createTable();
-        DynamoClient::fromEnv()->waitUntilActive($this->table);
+        $this->table = DynamoClient::fromEnv()->createUniqueTable(
+            'lc_life',
+            fn (string $table) => (new DynamoDbCachePool(table: $table, endpoint: $this->endpoint))->createTable(),
+            $this->tablesToDelete
+        );
     }
 
     protected function tearDown(): void
     {
         gc_collect_cycles();
-        if ($this->tableCreated) {
-            $this->tableCreated = false;
-            try {
-                DynamoClient::fromEnv()->deleteTable($this->table);
-            } catch (\RuntimeException) {
-                // The emulator is gone: nothing to clean.
-            }
-        }
+        DynamoClient::deleteTablesQuietly($this->tablesToDelete);
+        $this->tablesToDelete = [];
         TempDir::remove($this->workDir);
     }
 

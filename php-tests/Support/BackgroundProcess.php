@@ -78,22 +78,10 @@ final class BackgroundProcess
         if ($this->result !== null) {
             return $this->result;
         }
-        $deadline = microtime(true) + $timeout;
-        $timedOut = false;
-        while (true) {
-            $status = $this->status();
-            if (!$status['running']) {
-                break;
-            }
-            if (microtime(true) > $deadline) {
-                $timedOut = true;
-                proc_terminate($this->proc, 9);
-            }
-            usleep(5000);
-        }
+        ['status' => $status, 'killed' => $timedOut] = ChildProcess::stop($this->proc, null, $timeout, $this->finalStatus);
+        $this->finalStatus = $status;
         $signal = $status['signaled'] ? (int) $status['termsig'] : null;
         $exit = $status['signaled'] ? 128 + (int) $status['termsig'] : (int) $status['exitcode'];
-        proc_close($this->proc);
         $this->result = new ProcessResult(
             $exit,
             $this->stdout(),

@@ -128,6 +128,49 @@ final class DynamoClient
     }
 
     /**
+     * A table for one test: a unique name starting with $prefix, added to $toDelete first (so that
+     * tearDown() deletes it even when the creation fails half-way), created by $create($name)
+     * (the store's own createTable()), and ACTIVE when this returns.
+     *
+     * @param callable(string): mixed $create
+     * @param list<string> $toDelete
+     */
+    public function createUniqueTable(string $prefix, callable $create, array &$toDelete): string
+    {
+        $table = self::uniqueTableName($prefix);
+        $toDelete[] = $table;
+        $create($table);
+        // The emulator keeps a new table CREATING for a moment even with --createTableMs 0.
+        $this->waitUntilActive($table);
+        return $table;
+    }
+
+    /**
+     * Deletes the tables of a test from the emulator of the environment, for tearDown(): failures
+     * are ignored (the emulator is gone, or the table is: nothing to clean).
+     *
+     * @param list<string> $tables
+     */
+    public static function deleteTablesQuietly(array $tables): void
+    {
+        if ($tables === []) {
+            return;
+        }
+        try {
+            $client = self::fromEnv();
+        } catch (\RuntimeException) {
+            return;
+        }
+        foreach ($tables as $table) {
+            try {
+                $client->deleteTable($table);
+            } catch (\RuntimeException) {
+                // The emulator is gone or the table too.
+            }
+        }
+    }
+
+    /**
      * Every item of $table, in the wire format (['id' => ['S' => '...'], 'value' => ['B' => base64]]).
      *
      * @return list<array<string, array<string, mixed>>>

@@ -117,21 +117,24 @@ final class FaultProxy
         $this->writeControl($reset);
     }
 
-    /** Requests seen so far (complete HTTP requests, whatever the mode did with them). */
+    /**
+     * Requests seen so far (complete HTTP requests, whatever the mode did with them). The proxy
+     * records each one before it answers or forwards it, so the count is up to date as soon as
+     * the call that sent them has returned.
+     */
     public function requestCount(): int
     {
         return (int) ($this->status()['requests'] ?? 0);
     }
 
     /**
-     * DynamoDB operations seen so far, e.g. ['GetItem' => 3, 'BatchGetItem' => 2].
+     * DynamoDB operations seen so far, e.g. ['GetItem' => 3, 'BatchGetItem' => 2] (up to date
+     * like requestCount()).
      *
      * @return array<string, int>
      */
     public function operations(): array
     {
-        // The status is written by the child's loop; give it a moment to catch up with the last request.
-        usleep(100000);
         $out = [];
         foreach ((array) ($this->status()['targets'] ?? []) as $target => $count) {
             $name = (string) $target;
@@ -147,18 +150,7 @@ final class FaultProxy
         if ($this->proc === null) {
             return;
         }
-        $status = proc_get_status($this->proc);
-        if ($status['running']) {
-            proc_terminate($this->proc, 15);
-            $deadline = microtime(true) + 3.0;
-            while (proc_get_status($this->proc)['running'] && microtime(true) < $deadline) {
-                usleep(10000);
-            }
-            if (proc_get_status($this->proc)['running']) {
-                proc_terminate($this->proc, 9);
-            }
-        }
-        proc_close($this->proc);
+        ChildProcess::stop($this->proc, 15, 3.0);
         $this->proc = null;
         TempDir::remove($this->dir);
     }

@@ -12,6 +12,9 @@ namespace LambdaCache\Tests\Support;
  * parsed (Content-Length or chunked) so that a fault hits the next request even on a kept-alive
  * connection; responses from the upstream are relayed as they come (clients do not pipeline).
  *
+ * The status file (port, mode, request counts) is rewritten whenever the mode changes and as
+ * each request is counted, before it is answered, forwarded or dropped.
+ *
  * It stops by itself when its parent process is gone or after a maximum lifetime.
  */
 final class FaultProxyServer
@@ -304,7 +307,10 @@ final class FaultProxyServer
         $this->requests++;
         $target = preg_match('/^x-amz-target:\s*(\S+)\s*$/im', $request, $m) === 1 ? $m[1] : '-';
         $this->targets[$target] = ($this->targets[$target] ?? 0) + 1;
+        // The counts are on disk before the client can get an answer: once a call has returned,
+        // FaultProxy reads counts that include every request the call made.
         $this->statusDirty = true;
+        $this->writeStatus();
 
         $mode = $this->mode;
         if (str_starts_with($mode, 'delay:')) {

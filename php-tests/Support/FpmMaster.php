@@ -170,23 +170,13 @@ final class FpmMaster
             return;
         }
         $workers = array_values(array_unique([...$this->workers, ...$this->childPids()]));
-        if ($this->isRunning()) {
-            proc_terminate($this->proc, 3); // SIGQUIT: graceful stop
-            $deadline = microtime(true) + $grace;
-            while ($this->isRunning() && microtime(true) < $deadline) {
-                usleep(10000);
-            }
-            $this->stoppedBy = 'SIGQUIT';
-            if ($this->isRunning()) {
-                proc_terminate($this->proc, 9);
-                $this->stoppedBy = 'SIGKILL';
-                while ($this->isRunning()) {
-                    usleep(10000);
-                }
-            }
-        }
-        proc_close($this->proc);
+        $wasRunning = $this->isRunning();
+        // SIGQUIT: graceful stop.
+        ['status' => $this->finalStatus, 'killed' => $killed] = ChildProcess::stop($this->proc, 3, $grace, $this->finalStatus);
         $this->proc = null;
+        if ($wasRunning) {
+            $this->stoppedBy = $killed ? 'SIGKILL' : 'SIGQUIT';
+        }
         // Workers orphaned by a killed master: only processes that are still php-fpm workers.
         $deadline = microtime(true) + 5.0;
         foreach ($workers as $pid) {

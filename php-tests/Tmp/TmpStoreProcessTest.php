@@ -122,9 +122,19 @@ final class TmpStoreProcessTest extends TestCase
 
     public function testSigkilledWritersLeaveCompleteValuesOrMisses(): void
     {
+        // The writer runs until it is killed, but never past 60 s nor once its parent (PHPUnit) is
+        // gone, so that a dead test run leaves no writer behind.
         $writer = <<<'PHP'
+            $parentPid = static function () use ($parent): int {
+                if (function_exists('posix_getppid')) {
+                    return posix_getppid();
+                }
+                $stat = (string) @file_get_contents('/proc/self/stat');
+                return preg_match('/\)\s+\S+\s+(\d+)/', $stat, $m) === 1 ? (int) $m[1] : $parent;
+            };
+            $deadline = microtime(true) + 60.0;
             $pool = new LambdaCache\TmpCachePool(namespace: 'crash', directory: $dir);
-            for ($i = 0; ; $i++) {
+            for ($i = 0; microtime(true) < $deadline && $parentPid() === $parent; $i++) {
                 $payload = random_bytes(100000 + ($i % 5) * 50000);
                 $value = ['round' => $round, 'i' => $i, 'payload' => $payload, 'sha' => sha1($payload)];
                 if ($i % 4 === 3) {
@@ -140,7 +150,7 @@ final class TmpStoreProcessTest extends TestCase
             }
             PHP;
         for ($round = 0; $round < 4; $round++) {
-            $child = Php::start($writer, ['dir' => $this->dir, 'round' => $round]);
+            $child = Php::start($writer, ['dir' => $this->dir, 'round' => $round, 'parent' => getmypid()]);
             if (!$child->waitForOutput('started', 20.0)) {
                 $this->fail("round {$round}: the writer did not start\n" . $child->wait(1.0)->describe());
             }
