@@ -12,11 +12,13 @@ trait SimpleCacheTtlTests
     public function testExpiryForEveryKindOfTtl(): void
     {
         $forever = $this->createCache('forever', 0);
-        $short = $this->createCache('short-default', 1);
-        // [cache, key, ttl, hit after the wait, through setMultiple]
+        // Short TTLs are 2 s: every "before it expires" check below must come before them, also
+        // on a loaded machine and a store one network round trip per call away.
+        $short = $this->createCache('short-default', 2);
+        // [cache, key, ttl, hit after the wait]
         $cases = [
-            [$forever, 'int-1', 1, false],
-            [$forever, 'interval-PT1S', new \DateInterval('PT1S'), false],
+            [$forever, 'int-2', 2, false],
+            [$forever, 'interval-PT2S', new \DateInterval('PT2S'), false],
             [$forever, 'int-3600', 3600, true],
             [$forever, 'interval-P1D', new \DateInterval('P1D'), true],
             [$forever, 'null', null, true],
@@ -38,10 +40,10 @@ trait SimpleCacheTtlTests
             $this->assertSame("value of {$key}", $cache->get($key), "{$key} before it expires");
         }
 
-        $this->waitForExpiry(1);
+        $this->waitForExpiry(2);
 
         $failures = [];
-        $reopened = [$this->createCache('forever', 0), $this->createCache('short-default', 1)];
+        $reopened = [$this->createCache('forever', 0), $this->createCache('short-default', 2)];
         foreach ($cases as [$cache, $key, , $hit]) {
             $fresh = $cache === $forever ? $reopened[0] : $reopened[1];
             $keys = $key === 'no-ttl-argument' ? [$key] : [$key, "multi-{$key}", "multi2-{$key}"];
