@@ -12,6 +12,10 @@ declare(strict_types=1);
 
 namespace LcBench;
 
+use LambdaCache\Tests\Support\HttpWire;
+
+require_once __DIR__ . '/../../php-tests/Support/HttpWire.php';
+
 /** The child process: the event loop. */
 final class RttProxyServer
 {
@@ -91,7 +95,7 @@ final class RttProxyServer
         while (($now = hrtime(true)) < $this->deadlineNs) {
             if ($now >= $nextParentCheck) {
                 $nextParentCheck = $now + 500_000_000;
-                if (!$this->parentAlive()) {
+                if (!HttpWire::parentIs($this->parentPid)) {
                     break;
                 }
             }
@@ -225,7 +229,7 @@ final class RttProxyServer
         }
         $this->conns[$id]['in'] .= $data;
         $now = hrtime(true);
-        while (($request = self::takeRequest($this->conns[$id]['in'])) !== null) {
+        while (($request = HttpWire::takeMessage($this->conns[$id]['in'])) !== null) {
             $this->conns[$id]['held'][] = [$now + $this->delayNs, $request];
             ++$this->held;
             ++$this->requests;
@@ -250,7 +254,7 @@ final class RttProxyServer
             return;
         }
         $conn['fromUp'][$target] .= $data;
-        while ($conn['pending'] !== [] && ($response = self::takeRequest($conn['fromUp'][$conn['pending'][0]])) !== null) {
+        while ($conn['pending'] !== [] && ($response = HttpWire::takeMessage($conn['fromUp'][$conn['pending'][0]])) !== null) {
             $conn['toClient'] .= $response;
             array_shift($conn['pending']);
         }
@@ -281,49 +285,6 @@ final class RttProxyServer
         }
     }
 
-    /** Cuts one complete HTTP message (request or response) off the front of $buffer; null while it is incomplete. */
-    private static function takeRequest(string &$buffer): ?string
-    {
-        $headEnd = strpos($buffer, "\r\n\r\n");
-        if ($headEnd === false) {
-            return null;
-        }
-        $bodyStart = $headEnd + 4;
-        $head = substr($buffer, 0, $bodyStart);
-        if (preg_match('/^transfer-encoding:[^\r\n]*chunked/im', $head) === 1) {
-            $end = self::chunkedEnd($buffer, $bodyStart);
-        } else {
-            $length = preg_match('/^content-length:\s*(\d+)/im', $head, $m) === 1 ? (int) $m[1] : 0;
-            $end = \strlen($buffer) >= $bodyStart + $length ? $bodyStart + $length : null;
-        }
-        if ($end === null) {
-            return null;
-        }
-        $request = substr($buffer, 0, $end);
-        $buffer = (string) substr($buffer, $end);
-
-        return $request;
-    }
-
-    /** Where a chunked body that starts at $pos ends (after the last chunk and trailers), or null. */
-    private static function chunkedEnd(string $buffer, int $pos): ?int
-    {
-        while (($lineEnd = strpos($buffer, "\r\n", $pos)) !== false) {
-            $size = hexdec(trim(strtok(substr($buffer, $pos, $lineEnd - $pos), ';') ?: '0'));
-            if ($size === 0) {
-                $end = strpos($buffer, "\r\n\r\n", $lineEnd);
-
-                return $end === false ? null : $end + 4;
-            }
-            $pos = $lineEnd + 2 + (int) $size + 2;
-            if (\strlen($buffer) < $pos) {
-                return null;
-            }
-        }
-
-        return null;
-    }
-
     /** Reads the control pipe; false when the parent closed it (time to stop). */
     private function readControl(): bool
     {
@@ -344,16 +305,6 @@ final class RttProxyServer
         }
 
         return true;
-    }
-
-    private function parentAlive(): bool
-    {
-        $stat = @file_get_contents('/proc/self/stat');
-        if ($this->parentPid <= 0 || !\is_string($stat) || preg_match('/\)\s+\S+\s+(\d+)/', $stat, $m) !== 1) {
-            return true; // cannot tell: the control pipe and the maximum lifetime still apply
-        }
-
-        return (int) $m[1] === $this->parentPid;
     }
 
     /** @param resource $stream */

@@ -4,6 +4,9 @@ declare(strict_types=1);
 
 namespace LambdaCache\Tests\Support;
 
+// The child process that runs this file has no autoloader.
+require_once __DIR__ . '/HttpWire.php';
+
 /**
  * The child process behind FaultProxy: an HTTP/1.1-aware loopback proxy that decides per request
  * what to do, from the mode in a control file (see FaultProxy for the modes).
@@ -67,7 +70,7 @@ final class FaultProxyServer
             $now = microtime(true);
             if ($now - $lastParentCheck > 0.25) {
                 $lastParentCheck = $now;
-                if (!$this->parentAlive()) {
+                if (!HttpWire::parentIs($this->parentPid)) {
                     $this->removeFiles();
                     break;
                 }
@@ -88,21 +91,6 @@ final class FaultProxyServer
         $dir = dirname($this->controlFile);
         array_map(static fn (string $file) => @unlink($file), glob("{$dir}/*") ?: []);
         @rmdir($dir);
-    }
-
-    private function parentAlive(): bool
-    {
-        if ($this->parentPid <= 0) {
-            return true;
-        }
-        if (function_exists('posix_getppid')) {
-            return posix_getppid() === $this->parentPid;
-        }
-        $stat = @file_get_contents('/proc/self/stat');
-        if (is_string($stat) && preg_match('/\)\s+\S+\s+(\d+)/', $stat, $m) === 1) {
-            return (int) $m[1] === $this->parentPid;
-        }
-        return true; // cannot tell: the maximum lifetime still applies
     }
 
     private function listen(int $port): void
@@ -236,7 +224,7 @@ final class FaultProxyServer
             return;
         }
         $this->conns[$id]['in'] .= $data;
-        while (isset($this->conns[$id]) && ($request = self::takeRequest($this->conns[$id]['in'])) !== null) {
+        while (isset($this->conns[$id]) && ($request = HttpWire::takeMessage($this->conns[$id]['in'])) !== null) {
             $this->handle($id, $request);
         }
     }
@@ -250,55 +238,6 @@ final class FaultProxyServer
         }
         if (@fwrite($this->conns[$id]['client'], $data) === false) {
             $this->close($id, false);
-        }
-    }
-
-    /** Cuts one complete request off the front of $buffer, or returns null when it is not complete yet. */
-    private static function takeRequest(string &$buffer): ?string
-    {
-        $end = strpos($buffer, "\r\n\r\n");
-        if ($end === false) {
-            return null;
-        }
-        $head = substr($buffer, 0, $end + 4);
-        if (preg_match('/^transfer-encoding:\s*chunked\s*$/im', $head) === 1) {
-            $length = self::chunkedLength($buffer, $end + 4);
-            if ($length === null) {
-                return null;
-            }
-        } else {
-            $body = preg_match('/^content-length:\s*(\d+)\s*$/im', $head, $m) === 1 ? (int) $m[1] : 0;
-            $length = $end + 4 + $body;
-        }
-        if (strlen($buffer) < $length) {
-            return null;
-        }
-        $request = substr($buffer, 0, $length);
-        $buffer = (string) substr($buffer, $length);
-        return $request;
-    }
-
-    /** The length of a request with a chunked body starting at $pos, or null when incomplete. */
-    private static function chunkedLength(string $buffer, int $pos): ?int
-    {
-        while (true) {
-            $lineEnd = strpos($buffer, "\r\n", $pos);
-            if ($lineEnd === false) {
-                return null;
-            }
-            $size = (int) hexdec(trim(explode(';', substr($buffer, $pos, $lineEnd - $pos))[0]));
-            if ($size === 0) {
-                // Last chunk: optional trailer lines, then an empty line.
-                if (substr($buffer, $lineEnd, 4) === "\r\n\r\n") {
-                    return $lineEnd + 4;
-                }
-                $trailerEnd = strpos($buffer, "\r\n\r\n", $lineEnd);
-                return $trailerEnd === false ? null : $trailerEnd + 4;
-            }
-            $pos = $lineEnd + 2 + $size + 2;
-            if (strlen($buffer) < $pos) {
-                return null;
-            }
         }
     }
 
