@@ -68,12 +68,17 @@ pub fn hashed_key_into(ns: &str, key: &[u8], out: &mut Vec<u8>) {
     out.clear();
     out.extend_from_slice(ns.as_bytes());
     out.push(b'#');
-    for b in Sha256::digest(key) {
+    hex_into(&Sha256::digest(key), out);
+}
+
+/// Appends `bytes` as lowercase hex (also SigV4's encoding).
+pub fn hex_into(bytes: &[u8], out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for b in bytes {
         out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
     }
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// The prefixes every storage key of namespace `ns` starts with.
 pub fn namespace_prefixes(ns: &str) -> [Vec<u8>; 2] {

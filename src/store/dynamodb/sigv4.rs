@@ -23,13 +23,9 @@ pub fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
 }
 
 pub fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(HEX[usize::from(b >> 4)] as char);
-        s.push(HEX[usize::from(b & 15)] as char);
-    }
-    s
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    crate::key::hex_into(bytes, &mut out);
+    String::from_utf8(out).expect("hex digits are ASCII")
 }
 
 /// `YYYYMMDD'T'HHMMSS'Z'` for a time in seconds since the epoch (UTC).
