@@ -34,7 +34,7 @@ layer: build
 $(DOCKER_LAYERS):
 	layer/docker.sh $(word 3,$(subst -, ,$@)) $(word 4,$(subst -, ,$@))
 
-test: deps test-rust test-php test-php84
+test: deps lint test-rust test-php test-php84
 
 test-rust:
 	cargo test --no-default-features --locked

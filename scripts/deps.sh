@@ -37,3 +37,9 @@ if ! command -v cargo >/dev/null 2>&1; then
   command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal >&2
 fi
+# make lint (part of make test) needs rustfmt and clippy, which rustup's minimal profile leaves out.
+if command -v rustup >/dev/null 2>&1; then
+  for c in rustfmt clippy; do
+    rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c" >&2
+  done
+fi

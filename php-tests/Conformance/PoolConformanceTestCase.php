@@ -8,7 +8,7 @@ use PHPUnit\Framework\TestCase;
 use Psr\Cache\CacheItemPoolInterface;
 
 /**
- * PSR-6 conformance suite, written once and run against every store (DESIGN.md section 4).
+ * PSR-6 conformance suite, written once and run against every store (docs/platform.md §3).
  *
  * A concrete test case says how to make a pool; every pool it makes in one test must share the
  * same storage (a second pool with the same namespace sees what the first one saved).

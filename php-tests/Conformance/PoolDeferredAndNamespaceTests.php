@@ -6,7 +6,7 @@ namespace LambdaCache\Tests\Conformance;
 
 use LambdaCache\Tests\Support\Items;
 
-/** PSR-6 deferred saves (DESIGN.md 4.7) and namespaces (4.9). */
+/** PSR-6 deferred saves (docs/platform.md §3.7) and namespaces (§3.9). */
 trait PoolDeferredAndNamespaceTests
 {
     public function testDeferredItemsAreVisibleBeforeCommit(): void

@@ -6,7 +6,7 @@ namespace LambdaCache\Tests\Conformance;
 
 use LambdaCache\Tests\Support\Items;
 
-/** PSR-6 expiry (DESIGN.md 4.4, 4.5): one wait for all the short TTLs. */
+/** PSR-6 expiry (docs/platform.md §3.4, §3.5): one wait for all the short TTLs. */
 trait PoolExpiryTests
 {
     public function testExpiryForEveryKindOfTtl(): void

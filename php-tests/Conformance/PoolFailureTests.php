@@ -8,7 +8,7 @@ use LambdaCache\Tests\Support\TestLogger;
 use LambdaCache\Tests\Support\ValueObject;
 
 /**
- * PSR-6 failures that are not the caller's fault (DESIGN.md 4.8): no exception, false, a report
+ * PSR-6 failures that are not the caller's fault (docs/platform.md §3.8): no exception, false, a report
  * ("LambdaCache: ..." to the logger, else an E_USER_WARNING), and the previous value intact.
  */
 trait PoolFailureTests

@@ -9,7 +9,7 @@ use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\TestLogger;
 use Psr\Cache\CacheItemInterface;
 
-/** PSR-6 items, getItems(), save, delete and clear (DESIGN.md 4.6, 4.8). */
+/** PSR-6 items, getItems(), save, delete and clear (docs/platform.md §3.6, §3.8). */
 trait PoolItemTests
 {
     public function testMissingItemIsAMissWithNullValue(): void

@@ -7,7 +7,7 @@ namespace LambdaCache\Tests\Conformance;
 use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\TestLogger;
 
-/** PSR-6 key rules (DESIGN.md 4.1, 4.2): valid keys, getKey(), reserved characters, validation first. */
+/** PSR-6 key rules (docs/platform.md §3.1, §3.2): valid keys, getKey(), reserved characters, validation first. */
 trait PoolKeyTests
 {
     public function testValidKeysRoundTripSideBySideWithoutCollisions(): void

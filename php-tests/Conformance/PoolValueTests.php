@@ -8,7 +8,7 @@ use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\TestLogger;
 use LambdaCache\Tests\Support\ValueObject;
 
-/** PSR-6 values come back exactly as stored (DESIGN.md 4.3). */
+/** PSR-6 values come back exactly as stored (docs/platform.md §3.3). */
 trait PoolValueTests
 {
     public function testValuesWithoutObjectsRoundTripExactlyWhateverAllowedClassesIs(): void

@@ -4,7 +4,7 @@ declare(strict_types=1);
 
 namespace LambdaCache\Tests\Conformance;
 
-/** PSR-16 single-key calls, clear and namespaces (DESIGN.md 4.3, 4.8, 4.9). */
+/** PSR-16 single-key calls, clear and namespaces (docs/platform.md §3.3, §3.8, §3.9). */
 trait SimpleCacheBasicTests
 {
     public function testGetReturnsTheDefaultOnMissOnly(): void

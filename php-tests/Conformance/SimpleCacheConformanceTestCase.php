@@ -10,7 +10,7 @@ use Psr\Cache\CacheItemPoolInterface;
 use Psr\SimpleCache\CacheInterface;
 
 /**
- * PSR-16 conformance suite, written once and run against every store (DESIGN.md section 4),
+ * PSR-16 conformance suite, written once and run against every store (docs/platform.md §3),
  * through LambdaCache\Psr16Cache over the store's pool.
  */
 abstract class SimpleCacheConformanceTestCase extends TestCase

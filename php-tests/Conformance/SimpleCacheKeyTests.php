@@ -7,7 +7,7 @@ namespace LambdaCache\Tests\Conformance;
 use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\TestLogger;
 
-/** PSR-16 key rules (DESIGN.md 4.1, 4.2). */
+/** PSR-16 key rules (docs/platform.md §3.1, §3.2). */
 trait SimpleCacheKeyTests
 {
     public function testValidKeysRoundTripSideBySide(): void

@@ -6,7 +6,7 @@ namespace LambdaCache\Tests\Conformance;
 
 use LambdaCache\Tests\Support\Items;
 
-/** PSR-16 TTLs (DESIGN.md 4.4, 4.5): one wait for all the short ones. */
+/** PSR-16 TTLs (docs/platform.md §3.4, §3.5): one wait for all the short ones. */
 trait SimpleCacheTtlTests
 {
     public function testExpiryForEveryKindOfTtl(): void

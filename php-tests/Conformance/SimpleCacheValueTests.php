@@ -8,7 +8,7 @@ use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\TestLogger;
 use LambdaCache\Tests\Support\ValueObject;
 
-/** PSR-16 values (DESIGN.md 4.3) and failures (4.8). */
+/** PSR-16 values (docs/platform.md §3.3) and failures (§3.8). */
 trait SimpleCacheValueTests
 {
     public function testValuesWithoutObjectsRoundTripExactly(): void

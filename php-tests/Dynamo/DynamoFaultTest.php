@@ -13,7 +13,7 @@ use LambdaCache\Tests\Support\TestLogger;
 use PHPUnit\Framework\TestCase;
 
 /**
- * Backend failures through a fault-injecting proxy (DESIGN.md 4.8, 3): whatever the network or
+ * Backend failures through a fault-injecting proxy (docs/platform.md §3.8, §1): whatever the network or
  * DynamoDB does, PSR calls answer a miss or false, report it, and return within the operation
  * timeout; strict pools throw LambdaCache\CacheException; once the fault is gone, the same pool
  * works again.

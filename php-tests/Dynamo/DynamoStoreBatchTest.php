@@ -11,7 +11,7 @@ use LambdaCache\Tests\Support\TestLogger;
 use PHPUnit\Framework\TestCase;
 
 /**
- * Batches beyond DynamoDB's limits (DESIGN.md 5: BatchGetItem <= 100 keys, BatchWriteItem <= 25
+ * Batches beyond DynamoDB's limits (docs/platform.md §4: BatchGetItem <= 100 keys, BatchWriteItem <= 25
  * requests, no duplicate keys): the emulator rejects oversized or duplicated batches, so right
  * answers prove the chunking; a counting proxy shows that no call goes key by key.
  */

@@ -11,7 +11,7 @@ use LambdaCache\Tests\Support\TestLogger;
 use PHPUnit\Framework\TestCase;
 
 /**
- * Expired is a miss, always (DESIGN.md 4.4): DynamoDB deletes TTL-expired items days later and the
+ * Expired is a miss, always (docs/platform.md §3.4): DynamoDB deletes TTL-expired items days later and the
  * emulator never does, so expired items are still in the table when they are read.
  */
 final class DynamoStoreExpiryTest extends TestCase

@@ -11,7 +11,7 @@ use LambdaCache\Tests\Support\TestLogger;
 use PHPUnit\Framework\TestCase;
 
 /**
- * The table and item layout, read back raw with a separate client (DESIGN.md 5): a String
+ * The table and item layout, read back raw with a separate client (docs/platform.md §4): a String
  * partition key, a Number TTL in epoch seconds when the item expires, a Binary value compressed
  * above compressThreshold; attribute names configurable; createTable() idempotent.
  */

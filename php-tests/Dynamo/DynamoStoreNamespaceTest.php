@@ -12,7 +12,7 @@ use LambdaCache\Tests\Support\TestLogger;
 use PHPUnit\Framework\TestCase;
 
 /**
- * Namespaces sharing one table (DESIGN.md 4.9): independent, and clear() bumps a namespace
+ * Namespaces sharing one table (docs/platform.md §3.9): independent, and clear() bumps a namespace
  * version instead of scanning or deleting items.
  */
 final class DynamoStoreNamespaceTest extends TestCase

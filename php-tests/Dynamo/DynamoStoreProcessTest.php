@@ -8,7 +8,7 @@ use LambdaCache\Tests\Support\Php;
 use PHPUnit\Framework\TestCase;
 
 /**
- * The DynamoDB store in whole processes (DESIGN.md 3): one runtime and one client per process,
+ * The DynamoDB store in whole processes (docs/platform.md §1): one runtime and one client per process,
  * fork, configuration from the environment, deferred items at process exit.
  */
 final class DynamoStoreProcessTest extends TestCase

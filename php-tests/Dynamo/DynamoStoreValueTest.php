@@ -11,7 +11,7 @@ use PHPUnit\Framework\TestCase;
 
 /**
  * Keys past the partition-key limit, binary values, and values around DynamoDB's 400 KB item
- * limit (DESIGN.md 5): compressed when large, refused cleanly when too large.
+ * limit (docs/platform.md §4): compressed when large, refused cleanly when too large.
  */
 final class DynamoStoreValueTest extends TestCase
 {

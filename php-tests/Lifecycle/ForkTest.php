@@ -8,7 +8,7 @@ use LambdaCache\Tests\Support\Php;
 use PHPUnit\Framework\TestCase;
 
 /**
- * pcntl_fork() after both stores were used (DESIGN.md 3): the runtime, the DynamoDB client and
+ * pcntl_fork() after both stores were used (docs/platform.md §1): the runtime, the DynamoDB client and
  * the LMDB environment exist in the parent. Parent and child keep working side by side, in
  * lockstep rounds: each writes its own keys, then reads the other's. The child builds a runtime
  * and a client of its own (the pid changed); neither process hangs or crashes.

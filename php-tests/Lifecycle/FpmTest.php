@@ -12,7 +12,7 @@ use LambdaCache\Tests\Support\Php;
 use PHPUnit\Framework\TestCase;
 
 /**
- * Bref's fpm runtime (DESIGN.md 3): the php-fpm master loads the extension (MINIT) and forks its
+ * Bref's fpm runtime (docs/platform.md §1): the php-fpm master loads the extension (MINIT) and forks its
  * workers; every worker serves many requests, each using both stores. Requests go through a
  * FastCGI client in PHP (bounded concurrency) and, for a subset, through libfcgi's cgi-fcgi.
  *

@@ -8,7 +8,7 @@ use LambdaCache\Tests\Support\Php;
 use PHPUnit\Framework\TestCase;
 
 /**
- * Bref's function runtime with BREF_LOOP_MAX=1 (DESIGN.md 3): every invocation is a new PHP
+ * Bref's function runtime with BREF_LOOP_MAX=1 (docs/platform.md §1): every invocation is a new PHP
  * process. What one process wrote, the next one reads, in both stores; the runtime and the
  * DynamoDB client are made lazily, once per process, and never by a process that only uses /tmp.
  */

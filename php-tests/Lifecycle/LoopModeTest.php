@@ -8,7 +8,7 @@ use LambdaCache\Tests\Support\Php;
 use PHPUnit\Framework\TestCase;
 
 /**
- * Bref's function runtime with BREF_LOOP_MAX > 1 (DESIGN.md 3): one PHP process serves many
+ * Bref's function runtime with BREF_LOOP_MAX > 1 (docs/platform.md §1): one PHP process serves many
  * invocations, and the handler builds fresh pool objects each time, as a framework's container
  * would. The runtime and the DynamoDB client are made once for the whole process, and every
  * invocation sees the previous one's writes in both stores.
