@@ -41,7 +41,14 @@ pub fn to_php(e: Error) -> PhpException {
         }
         _ => <StoreException as ext_php_rs::class::RegisteredClass>::get_metadata().ce(),
     };
-    PhpException::new(e.to_string(), code(&e), ce)
+    PhpException::new(message(&e), code(&e), ce)
+}
+
+/// The exception message of `e`. PHP takes messages as C strings: a NUL byte (keys and the
+/// names of anonymous classes hold them) is written as `\0`, or the exception could not be
+/// thrown at all.
+fn message(e: &Error) -> String {
+    e.to_string().replace('\0', "\\0")
 }
 
 /// `Result` of the binding: core errors convert with `?`.
