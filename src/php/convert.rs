@@ -149,8 +149,8 @@ impl Builder for Zval {
         std::mem::forget(v);
     }
     fn insert_str(arr: &mut Self::Arr, k: &[u8], mut v: Self) {
-        // Binary-safe and without numeric-string normalisation: PHP never produced a string
-        // key that looks like a canonical integer.
+        // Binary-safe and without numeric-string normalisation: the decoder has already
+        // turned keys that PHP would make integers into integers (`codec::int_key`).
         unsafe {
             ext_php_rs::ffi::zend_hash_str_update(&mut **arr, k.as_ptr().cast(), k.len(), &mut v);
         }
