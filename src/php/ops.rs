@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::store::{frame, Store};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::types::{ZendHashTable, Zval};
+use std::cell::RefCell;
 
 /// The bytes of a key: keys are strings (binary-safe); anything else is an invalid key.
 pub fn key_of(z: &Zval) -> Result<&[u8]> {
@@ -27,7 +28,7 @@ pub fn keys_of(list: &ZendHashTable) -> Result<Vec<&[u8]>> {
 pub fn get(
     store: &dyn Store,
     policy: &ClassPolicy,
-    memo: &mut Memo,
+    memo: &RefCell<Memo>,
     key: &Zval,
     miss: &Zval,
 ) -> Result<Zval> {
@@ -45,7 +46,7 @@ pub fn get(
 pub fn get_many(
     store: &dyn Store,
     policy: &ClassPolicy,
-    memo: &mut Memo,
+    memo: &RefCell<Memo>,
     keys: &ZendHashTable,
 ) -> Result<ZBox<ZendHashTable>> {
     let refs = keys_of(keys)?;
@@ -67,16 +68,18 @@ pub fn get_many(
     Ok(out)
 }
 
-/// Decodes an entry, through the memo for MessagePack arrays.
-fn decode(memo: &mut Memo, key: &[u8], e: &Entry<'_>, policy: &ClassPolicy) -> Result<Zval> {
+/// Decodes an entry, through the memo for MessagePack arrays. The memo is borrowed only
+/// around its own lookups: decoding other entries runs PHP code (`__wakeup`, autoloaders) that
+/// may read through this same store again.
+fn decode(memo: &RefCell<Memo>, key: &[u8], e: &Entry<'_>, policy: &ClassPolicy) -> Result<Zval> {
     if e.encoding != Encoding::MsgPack {
         return convert::decode(e, policy);
     }
-    if let Some(z) = memo.get(key, e.payload) {
+    if let Some(z) = memo.borrow().get(key, e.payload) {
         return Ok(z);
     }
     let z = convert::decode(e, policy)?;
-    memo.put(key, e.payload, &z);
+    memo.borrow_mut().put(key, e.payload, &z);
     Ok(z)
 }
 

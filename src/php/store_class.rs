@@ -10,11 +10,11 @@ macro_rules! native_store {
             $($own)*
 
             pub fn get(&self, key: &Zval, miss: &Zval) -> NResult<Zval> {
-                ops::get(&self.store, &self.policy, &mut self.memo.borrow_mut(), key, miss).php()
+                ops::get(&self.store, &self.policy, &self.memo, key, miss).php()
             }
 
             pub fn get_many(&self, keys: &ZendHashTable) -> NResult<ZBox<ZendHashTable>> {
-                ops::get_many(&self.store, &self.policy, &mut self.memo.borrow_mut(), keys).php()
+                ops::get_many(&self.store, &self.policy, &self.memo, keys).php()
             }
 
             pub fn set(&self, key: &Zval, value: &Zval, expires_at_ms: &Zval) -> NResult<()> {
