@@ -7,12 +7,13 @@ namespace LambdaCache\Tests\Conformance;
 use LambdaCache\Psr16Cache;
 use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\Php;
+use LambdaCache\Tests\Support\ProcessResult;
 use LambdaCache\Tests\Support\WakeupReader;
 
 /**
  * PHP code that a store runs inside its own calls: serialize() and unserialize() run __sleep,
  * __serialize, __wakeup, __unserialize, autoloaders and error handlers. That code may use the
- * same pool again.
+ * same pool again, call exit() or die of a fatal error; the process must behave as plain PHP.
  */
 trait PoolPhpCodeTests
 {
@@ -76,5 +77,106 @@ trait PoolPhpCodeTests
             PHP, $vars);
         $this->assertSame('42', $read->stdout, $read->describe());
         $this->assertSame('', $read->stderr, $read->describe());
+    }
+
+    public function testExitInWakeupExitsWithItsStatusAndRunsShutdownFunctions(): void
+    {
+        foreach (['getItem' => '$pool->getItem("object");', 'getItems' => 'iterator_to_array($pool->getItems(["plain", "object", "other"]));'] as $label => $read) {
+            $r = $this->runExiting(<<<'PHP'
+                final class ExitOnWakeup
+                {
+                    public function __wakeup(): void
+                    {
+                        exit(7);
+                    }
+                }
+                $pool->save($pool->getItem('object')->set(new ExitOnWakeup()));
+                $pool->save($pool->getItem('other')->set(new ExitOnWakeup()));
+                PHP . $read);
+            $this->assertExited(7, $r, $label);
+        }
+    }
+
+    public function testExitInSerializeDuringSaveExitsWithItsStatus(): void
+    {
+        $r = $this->runExiting(<<<'PHP'
+            final class ExitOnSerialize
+            {
+                public function __serialize(): array
+                {
+                    exit(7);
+                }
+
+                public function __unserialize(array $data): void
+                {
+                }
+            }
+            $pool->save($pool->getItem('object')->set(new ExitOnSerialize()));
+            PHP);
+        $this->assertExited(7, $r, 'save');
+    }
+
+    public function testAnErrorHandlerThatExitsOnSerializesWarningExits(): void
+    {
+        $r = $this->runExiting(<<<'PHP'
+            final class SleepsAMissingProperty
+            {
+                public function __sleep(): array
+                {
+                    return ['missing'];
+                }
+            }
+            set_error_handler(static function (int $no, string $message): bool {
+                echo "handler: {$message}\n";
+                exit(7);
+            });
+            $pool->save($pool->getItem('object')->set(new SleepsAMissingProperty()));
+            PHP);
+        $this->assertExited(7, $r, 'die on warning');
+        $this->assertStringContainsString('handler: serialize():', $r->stdout, $r->describe());
+    }
+
+    public function testMemoryExhaustedInWakeupIsAFatalErrorThatRunsShutdownFunctions(): void
+    {
+        $r = $this->runExiting(<<<'PHP'
+            final class HugeOnWakeup
+            {
+                public string $s = '';
+
+                public function __wakeup(): void
+                {
+                    $this->s = str_repeat('x', 256 << 20);
+                }
+            }
+            $pool->save($pool->getItem('object')->set(new HugeOnWakeup()));
+            ini_set('memory_limit', '64M');
+            $pool->getItem('object');
+            PHP);
+        $this->assertExited(255, $r, 'memory_limit');
+        $this->assertStringContainsString('Allowed memory size', $r->stderr, $r->describe());
+    }
+
+    /**
+     * Runs $code in a child after saving 'plain' and registering a shutdown function that
+     * reads it back through the same pool (so that the pool must still work).
+     */
+    private function runExiting(string $code): ProcessResult
+    {
+        [$poolCode, $vars] = $this->childPool();
+        return Php::run($poolCode . <<<'PHP'
+            $pool->save($pool->getItem('plain')->set('plain value'));
+            register_shutdown_function(static function () use (&$pool): void {
+                echo 'shutdown read ', var_export($pool->getItem('plain')->get(), true), "\n";
+            });
+            PHP . "\n" . $code . "\necho \"not reached\\n\";", $vars + ['ns' => 'exit']);
+    }
+
+    private function assertExited(int $status, ProcessResult $r, string $label): void
+    {
+        $this->assertSame($status, $r->exitCode, "{$label}: " . $r->describe());
+        $this->assertNull($r->termSignal, "{$label}: " . $r->describe());
+        $this->assertStringContainsString("shutdown read 'plain value'\n", $r->stdout, "{$label}: " . $r->describe());
+        $this->assertStringNotContainsString('not reached', $r->stdout, "{$label}: " . $r->describe());
+        $this->assertStringNotContainsString('Rust panic', $r->stdout . $r->stderr, "{$label}: " . $r->describe());
     }
 }

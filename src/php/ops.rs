@@ -52,14 +52,22 @@ pub fn get_many(
     let refs = keys_of(keys)?;
     let mut hits = ZendHashTable::with_capacity(refs.len() as u32);
     let mut errors = ZendHashTable::new();
-    store.get_many(&refs, &mut |i, e| match decode(memo, refs[i], &e, policy) {
-        Ok(v) => {
-            let _ = hits.insert_at_index(i as i64, v);
-            Ok(())
+    let mut ended = false;
+    store.get_many(&refs, &mut |i, e| {
+        if ended {
+            // PHP code ended the request: run no more of it, return to PHP.
+            return Err(Error::Unsupported("the request is ending".into()));
         }
-        Err(err) => {
-            let _ = errors.insert_at_index(i as i64, err.to_string());
-            Err(err)
+        match decode(memo, refs[i], &e, policy) {
+            Ok(v) => {
+                let _ = hits.insert_at_index(i as i64, v);
+                Ok(())
+            }
+            Err(err) => {
+                ended = convert::interrupted();
+                let _ = errors.insert_at_index(i as i64, err.to_string());
+                Err(err)
+            }
         }
     })?;
     let mut out = ZendHashTable::with_capacity(2);
@@ -119,6 +127,8 @@ pub fn set_many(
         match frame(store, k, expiry_of(exp)?, || convert::encode(v, policy)) {
             Ok(e) => encoded.push((k, e)),
             Err(err @ Error::InvalidKey(_)) => return Err(err),
+            // PHP code ended the request: write nothing, return to PHP at once.
+            Err(err) if convert::interrupted() => return Err(err),
             Err(err) => {
                 let _ = failed.insert_at_index(i as i64, err.to_string());
             }
