@@ -50,9 +50,9 @@ pub fn int_key(k: &[u8]) -> Option<i64> {
         return None;
     }
     // Parsed negated, so that i64::MIN (whose magnitude i64 cannot hold) fits too.
-    let neg = digits
-        .iter()
-        .try_fold(0i64, |acc, d| acc.checked_mul(10)?.checked_sub(i64::from(d - b'0')))?;
+    let neg = digits.iter().try_fold(0i64, |acc, d| {
+        acc.checked_mul(10)?.checked_sub(i64::from(d - b'0'))
+    })?;
     if digits.len() == k.len() {
         neg.checked_neg()
     } else {
