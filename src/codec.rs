@@ -33,6 +33,33 @@ pub trait Builder: Sized {
     fn array(arr: Self::Arr) -> Self;
 }
 
+/// The integer PHP makes of the array key `k`, if any: PHP turns a string key that is a
+/// canonical decimal integer in `i64` range (`"7"`, `"-3"`; not `"07"`, `"-0"`, `"+7"`, `" 7"`,
+/// `"9223372036854775808"`) into that integer, so such a key never exists as a string in a
+/// PHP array. Our encoder never writes one, but an entry written by someone else may: decoding
+/// follows the same rule, so the array is indexable and a key cannot appear twice.
+pub fn int_key(k: &[u8]) -> Option<i64> {
+    let digits = k.strip_prefix(b"-").unwrap_or(k);
+    // At most 19 digits (i64::MAX has 19), no leading zero, and "-0" is a string.
+    let canonical = match digits {
+        [b'0'] => digits.len() == k.len(),
+        [b'1'..=b'9', rest @ ..] => rest.len() < 19 && rest.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    if !canonical {
+        return None;
+    }
+    // Parsed negated, so that i64::MIN (whose magnitude i64 cannot hold) fits too.
+    let neg = digits.iter().try_fold(0i64, |acc, d| {
+        acc.checked_mul(10)?.checked_sub(i64::from(d - b'0'))
+    })?;
+    if digits.len() == k.len() {
+        neg.checked_neg()
+    } else {
+        Some(neg)
+    }
+}
+
 /// Nesting deeper than this is refused (as PHP's own unserialize() limits depth).
 pub const MAX_DEPTH: usize = 512;
 
@@ -183,7 +210,10 @@ impl<'a> Decoder<'a> {
                     }
                     Key::Str(k) => {
                         let v = self.value(depth + 1)?;
-                        B::insert_str(&mut arr, k, v)
+                        match int_key(k) {
+                            Some(i) => B::insert_int(&mut arr, i, v),
+                            None => B::insert_str(&mut arr, k, v),
+                        }
                     }
                 }
             } else {
@@ -390,5 +420,71 @@ mod tests {
         let mut b = vec![0x91u8; 10_000];
         b.push(0xc0);
         assert!(decode_value(&b).is_err());
+    }
+
+    #[test]
+    fn canonical_integer_keys_are_what_php_makes_ints_of() {
+        for (k, i) in [
+            ("0", 0),
+            ("7", 7),
+            ("-7", -7),
+            ("10", 10),
+            ("9223372036854775807", i64::MAX),
+            ("-9223372036854775808", i64::MIN),
+        ] {
+            assert_eq!(int_key(k.as_bytes()), Some(i), "{k}");
+        }
+        for k in [
+            "",
+            "-",
+            "-0",
+            "00",
+            "07",
+            "-07",
+            "+7",
+            " 7",
+            "7 ",
+            "7a",
+            "1e3",
+            "1.0",
+            "0x1",
+            "--7",
+            "9223372036854775808",
+            "-9223372036854775809",
+            "99999999999999999999",
+            "10000000000000000000",
+            "\u{0}7",
+            "\u{661}",
+        ] {
+            assert_eq!(int_key(k.as_bytes()), None, "{k:?}");
+        }
+    }
+
+    #[test]
+    fn string_keys_of_canonical_integers_decode_as_integers() {
+        let bin = |s: &str| {
+            let mut b = vec![0xc4, s.len() as u8];
+            b.extend_from_slice(s.as_bytes());
+            b
+        };
+        let mut m = vec![0x84];
+        m.extend(bin("7"));
+        m.push(0x01);
+        m.extend(bin("5"));
+        m.push(0x02);
+        m.extend([0x05, 0x03]);
+        m.extend(b"\xa207");
+        m.push(0x04);
+        let v = decode_value(&m).unwrap();
+        // The model keeps duplicates as given; a PHP array updates the key in place.
+        assert_eq!(
+            v,
+            Value::Array(vec![
+                (ArrayKey::Int(7), Value::Int(1)),
+                (ArrayKey::Int(5), Value::Int(2)),
+                (ArrayKey::Int(5), Value::Int(3)),
+                (ArrayKey::Str(b"07".to_vec()), Value::Int(4)),
+            ])
+        );
     }
 }

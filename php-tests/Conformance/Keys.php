@@ -64,6 +64,9 @@ final class Keys
             'path' => '../etc/passwd',
             'namespaced-looking' => 'ns:key',
             'long with reserved char at the end' => str_repeat('k', 300) . '}',
+            // The error message quotes the key: a NUL in it must not break the exception.
+            'NUL and reserved' => "a\0/b",
+            'NUL, reserved at the end' => "\0\0:",
             'int' => 5,
             'int 0' => 0,
             'float' => 1.5,

@@ -21,6 +21,7 @@ abstract class PoolConformanceTestCase extends TestCase
     use PoolExpiryTests;
     use PoolValueTests;
     use PoolFailureTests;
+    use PoolPhpCodeTests;
     use ConformanceSupport;
 
     protected static function invalidArgumentInterfaces(): array

@@ -161,4 +161,20 @@ trait PoolValueTests
             $logger->assertReported($label);
         }
     }
+
+    public function testAnAnonymousClassObjectIsNotSavedAndSaveReturnsFalse(): void
+    {
+        // The name of an anonymous class contains a NUL byte, and the error quotes it.
+        foreach (['allowedClasses false' => false, 'allowedClasses true' => true, 'allowedClasses list' => [ValueObject::class]] as $label => $allowed) {
+            $logger = new TestLogger();
+            $pool = $this->createPool('anon-' . md5($label), 0, $allowed, $logger);
+            $this->assertTrue($this->saveValue($pool, 'k', 'previous'), $label);
+            $this->assertFalse($this->saveValue($pool, 'k', new class () {
+            }), $label);
+            $this->assertFalse($this->saveValue($pool, 'k', ['in an array' => new class () {
+            }]), "{$label}: in an array");
+            $this->assertSame('previous', $pool->getItem('k')->get(), $label);
+            $logger->assertReported($label);
+        }
+    }
 }

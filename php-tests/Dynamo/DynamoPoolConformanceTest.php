@@ -10,4 +10,9 @@ use LambdaCache\Tests\Conformance\PoolConformanceTestCase;
 final class DynamoPoolConformanceTest extends PoolConformanceTestCase
 {
     use DynamoTableFixture;
+
+    protected function childPool(): array
+    {
+        return ['$pool = new LambdaCache\\DynamoDbCachePool(table: $table, endpoint: $endpoint, namespace: $ns, allowedClasses: true);' . "\n", ['table' => $this->table, 'endpoint' => $this->endpoint]];
+    }
 }

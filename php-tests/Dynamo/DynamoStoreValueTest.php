@@ -151,4 +151,36 @@ final class DynamoStoreValueTest extends TestCase
         $this->assertSame('small after', $reader->getItem('after')->get(), 'the other items of the commit were saved');
     }
 
+    public function testTamperedMessagePackKeysFollowPhpsNumericStringRule(): void
+    {
+        // PHP never makes a string key out of a canonical integer ("7" is the key 7): an entry
+        // that has one (written by someone else) must still give an array PHP can index.
+        $pool = $this->dynamoPool(['namespace' => 'keys']);
+        $this->assertTrue($pool->save($pool->getItem('k')->set(['placeholder' => true])));
+        $items = $this->rawValueItems();
+        $this->assertCount(1, $items);
+        $bin = static fn (string $s): string => "\xc4" . chr(strlen($s)) . $s;
+        $map = "\x87"
+            . $bin('7') . "\x01"            // "7" => 1
+            . $bin('5') . "\x02"            // "5" => 2
+            . "\x05" . "\x03"               // 5 => 3: the same key, the later value wins
+            . "\xa2-3" . "\x04"             // "-3" (a str) => 4
+            . $bin('07') . "\x05"           // "07" stays a string key
+            . $bin('-0') . "\x06"           // "-0" too
+            . $bin('9223372036854775808') . "\x07"; // past PHP_INT_MAX: a string key
+        $entry = "\xc4\x01\x01\x00" . pack('P', 0) . $map;
+        $item = $items[0];
+        $item['value'] = ['B' => base64_encode($entry)];
+        $this->client()->putItem($this->table, $item);
+
+        $value = $this->dynamoPool(['namespace' => 'keys'])->getItem('k')->get();
+        $this->assertTrue(is_array($value), 'the crafted entry is read: ' . var_export($value, true));
+        $this->assertSame([7, 5, -3, '07', '-0', '9223372036854775808'], array_keys($value));
+        $this->assertSame(1, $value['7'] ?? null, '$value["7"]');
+        $this->assertSame(1, $value[7] ?? null, '$value[7]');
+        $this->assertSame(3, $value[5] ?? null, '$value[5]');
+        $this->assertSame(4, $value['-3'] ?? null, '$value["-3"]');
+        $this->assertSame(5, $value['07'] ?? null);
+        $this->assertSame([7 => 1, 5 => 3, -3 => 4, '07' => 5, '-0' => 6, '9223372036854775808' => 7], $value);
+    }
 }

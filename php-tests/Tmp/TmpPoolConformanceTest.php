@@ -10,4 +10,9 @@ use LambdaCache\Tests\Conformance\PoolConformanceTestCase;
 final class TmpPoolConformanceTest extends PoolConformanceTestCase
 {
     use TmpDirectoryFixture;
+
+    protected function childPool(): array
+    {
+        return ['$pool = new LambdaCache\\TmpCachePool(namespace: $ns, directory: $dir, allowedClasses: true);' . "\n", ['dir' => $this->dir]];
+    }
 }

@@ -8,13 +8,16 @@ use crate::entry::{Encoding, Entry};
 use crate::error::{Error, Result};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
+use ext_php_rs::ffi::zend_object;
 use ext_php_rs::ffi::zend_value;
 use ext_php_rs::flags::{DataType, ZvalTypeFlags};
 use ext_php_rs::types::array::Iter;
 use ext_php_rs::types::{ZendCallable, ZendHashTable, ZendStr, Zval};
-use ext_php_rs::zend::ExecutorGlobals;
+use ext_php_rs::zend::{try_catch, CatchError, ExecutorGlobals};
 use serde::ser::{Error as _, SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
+use std::cell::Cell;
+use std::panic::AssertUnwindSafe;
 
 /// The marker error when a value holds an object: the caller falls back to `serialize()`.
 const HAS_OBJECT: &str = "\u{0}object";
@@ -149,8 +152,8 @@ impl Builder for Zval {
         std::mem::forget(v);
     }
     fn insert_str(arr: &mut Self::Arr, k: &[u8], mut v: Self) {
-        // Binary-safe and without numeric-string normalisation: PHP never produced a string
-        // key that looks like a canonical integer.
+        // Binary-safe and without numeric-string normalisation: the decoder has already
+        // turned keys that PHP would make integers into integers (`codec::int_key`).
         unsafe {
             ext_php_rs::ffi::zend_hash_str_update(&mut **arr, k.as_ptr().cast(), k.len(), &mut v);
         }
@@ -280,11 +283,28 @@ fn igbinary_loaded() -> bool {
 }
 
 /// Calls a PHP function; a thrown exception becomes an error (and is cleared).
+///
+/// The function may run any PHP code (`__wakeup`, `__serialize`, autoloaders, error handlers),
+/// which may end the request instead of returning: then this returns at once with an error and
+/// [`interrupted`] is true until the native method has given control back to PHP.
+/// - `exit()` leaves an unwind-exit object in `EG(exception)`: it is left there (it is not an
+///   exception with methods) for PHP to finish the exit when the native method returns.
+/// - A fatal error (`memory_limit`, ...) is a `zend_bailout()` (a longjmp): it is caught here so
+///   that the Rust frames in between unwind normally (borrows, read transactions), and is raised
+///   again when the native method returns (`errors::IntoPhp::php_code`).
 fn call(name: &str, args: &[&Zval]) -> Result<Zval> {
     let f = ZendCallable::try_from_name(name)
         .map_err(|e| Error::Unsupported(format!("{name}: {e}")))?;
     let args: Vec<&dyn ext_php_rs::convert::IntoZvalDyn> = args.iter().map(|a| *a as _).collect();
-    let r = f.try_call(args);
+    let r = match try_catch(AssertUnwindSafe(|| f.try_call(args))) {
+        Ok(r) => r,
+        Err(CatchError::Bailout) => return Err(interrupt(name, Interrupt::Bailout)),
+        Err(CatchError::Panic(message)) => std::panic::resume_unwind(Box::new(message)),
+        Err(e) => return Err(Error::Unsupported(format!("{name}(): {e}"))),
+    };
+    if exiting() {
+        return Err(interrupt(name, Interrupt::Exit));
+    }
     if let Some(ex) = ExecutorGlobals::take_exception() {
         let msg = ex
             .into_zval(false)
@@ -296,4 +316,49 @@ fn call(name: &str, args: &[&Zval]) -> Result<Zval> {
         ));
     }
     r.map_err(|e| Error::Unsupported(format!("{name}(): {e}")))
+}
+
+/// How PHP code run by [`call`] ended the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interrupt {
+    /// `exit()`: PHP's unwind-exit object is in `EG(exception)`.
+    Exit,
+    /// A fatal error: a bailout was caught and is to be raised again.
+    Bailout,
+}
+
+thread_local! {
+    /// How PHP code ended the request during the current native call, until it returns.
+    static INTERRUPT: Cell<Option<Interrupt>> = const { Cell::new(None) };
+}
+
+fn interrupt(name: &str, how: Interrupt) -> Error {
+    INTERRUPT.with(|i| i.set(Some(how)));
+    Error::Unsupported(format!("{name}() did not return (exit or a fatal error)"))
+}
+
+extern "C" {
+    fn zend_is_unwind_exit(ex: *const zend_object) -> bool;
+    fn zend_is_graceful_exit(ex: *const zend_object) -> bool;
+}
+
+/// Whether `EG(exception)` is PHP's unwind-exit (`exit()`) or graceful-exit object.
+fn exiting() -> bool {
+    let eg = ExecutorGlobals::get();
+    eg.exception().is_some_and(|ex| {
+        let ex: *const zend_object = ex;
+        // SAFETY: a live object owned by the engine, read while the globals are held.
+        unsafe { zend_is_unwind_exit(ex) || zend_is_graceful_exit(ex) }
+    })
+}
+
+/// Whether PHP code run during this native call has ended the request: run no more PHP code,
+/// write nothing, return to PHP.
+pub fn interrupted() -> bool {
+    INTERRUPT.with(Cell::get).is_some()
+}
+
+/// [`interrupted`], and forgets it: the native method is returning to PHP.
+pub fn take_interrupt() -> Option<Interrupt> {
+    INTERRUPT.with(Cell::take)
 }

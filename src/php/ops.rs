@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::store::{frame, Store};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::types::{ZendHashTable, Zval};
+use std::cell::RefCell;
 
 /// The bytes of a key: keys are strings (binary-safe); anything else is an invalid key.
 pub fn key_of(z: &Zval) -> Result<&[u8]> {
@@ -27,7 +28,7 @@ pub fn keys_of(list: &ZendHashTable) -> Result<Vec<&[u8]>> {
 pub fn get(
     store: &dyn Store,
     policy: &ClassPolicy,
-    memo: &mut Memo,
+    memo: &RefCell<Memo>,
     key: &Zval,
     miss: &Zval,
 ) -> Result<Zval> {
@@ -45,20 +46,28 @@ pub fn get(
 pub fn get_many(
     store: &dyn Store,
     policy: &ClassPolicy,
-    memo: &mut Memo,
+    memo: &RefCell<Memo>,
     keys: &ZendHashTable,
 ) -> Result<ZBox<ZendHashTable>> {
     let refs = keys_of(keys)?;
     let mut hits = ZendHashTable::with_capacity(refs.len() as u32);
     let mut errors = ZendHashTable::new();
-    store.get_many(&refs, &mut |i, e| match decode(memo, refs[i], &e, policy) {
-        Ok(v) => {
-            let _ = hits.insert_at_index(i as i64, v);
-            Ok(())
+    let mut ended = false;
+    store.get_many(&refs, &mut |i, e| {
+        if ended {
+            // PHP code ended the request: run no more of it, return to PHP.
+            return Err(Error::Unsupported("the request is ending".into()));
         }
-        Err(err) => {
-            let _ = errors.insert_at_index(i as i64, err.to_string());
-            Err(err)
+        match decode(memo, refs[i], &e, policy) {
+            Ok(v) => {
+                let _ = hits.insert_at_index(i as i64, v);
+                Ok(())
+            }
+            Err(err) => {
+                ended = convert::interrupted();
+                let _ = errors.insert_at_index(i as i64, err.to_string());
+                Err(err)
+            }
         }
     })?;
     let mut out = ZendHashTable::with_capacity(2);
@@ -67,16 +76,18 @@ pub fn get_many(
     Ok(out)
 }
 
-/// Decodes an entry, through the memo for MessagePack arrays.
-fn decode(memo: &mut Memo, key: &[u8], e: &Entry<'_>, policy: &ClassPolicy) -> Result<Zval> {
+/// Decodes an entry, through the memo for MessagePack arrays. The memo is borrowed only
+/// around its own lookups: decoding other entries runs PHP code (`__wakeup`, autoloaders) that
+/// may read through this same store again.
+fn decode(memo: &RefCell<Memo>, key: &[u8], e: &Entry<'_>, policy: &ClassPolicy) -> Result<Zval> {
     if e.encoding != Encoding::MsgPack {
         return convert::decode(e, policy);
     }
-    if let Some(z) = memo.get(key, e.payload) {
+    if let Some(z) = memo.borrow().get(key, e.payload) {
         return Ok(z);
     }
     let z = convert::decode(e, policy)?;
-    memo.put(key, e.payload, &z);
+    memo.borrow_mut().put(key, e.payload, &z);
     Ok(z)
 }
 
@@ -116,6 +127,8 @@ pub fn set_many(
         match frame(store, k, expiry_of(exp)?, || convert::encode(v, policy)) {
             Ok(e) => encoded.push((k, e)),
             Err(err @ Error::InvalidKey(_)) => return Err(err),
+            // PHP code ended the request: write nothing, return to PHP at once.
+            Err(err) if convert::interrupted() => return Err(err),
             Err(err) => {
                 let _ = failed.insert_at_index(i as i64, err.to_string());
             }

@@ -10,15 +10,15 @@ macro_rules! native_store {
             $($own)*
 
             pub fn get(&self, key: &Zval, miss: &Zval) -> NResult<Zval> {
-                ops::get(&self.store, &self.policy, &mut self.memo.borrow_mut(), key, miss).php()
+                ops::get(&self.store, &self.policy, &self.memo, key, miss).php_code()
             }
 
             pub fn get_many(&self, keys: &ZendHashTable) -> NResult<ZBox<ZendHashTable>> {
-                ops::get_many(&self.store, &self.policy, &mut self.memo.borrow_mut(), keys).php()
+                ops::get_many(&self.store, &self.policy, &self.memo, keys).php_code()
             }
 
             pub fn set(&self, key: &Zval, value: &Zval, expires_at_ms: &Zval) -> NResult<()> {
-                ops::set(&self.store, &self.policy, key, value, expires_at_ms).php()
+                ops::set(&self.store, &self.policy, key, value, expires_at_ms).php_code()
             }
 
             pub fn set_many(
@@ -27,7 +27,7 @@ macro_rules! native_store {
                 values: &ZendHashTable,
                 expiries: &ZendHashTable,
             ) -> NResult<ZBox<ZendHashTable>> {
-                ops::set_many(&self.store, &self.policy, keys, values, expiries).php()
+                ops::set_many(&self.store, &self.policy, keys, values, expiries).php_code()
             }
 
             pub fn delete_many(&self, keys: &ZendHashTable) -> NResult<()> {
