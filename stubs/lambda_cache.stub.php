@@ -105,12 +105,14 @@ namespace LambdaCache\Native {
          * @param array<string, mixed> $options table, namespace, region, endpoint, accessKeyId,
          *        secretAccessKey, sessionToken, keyAttribute, ttlAttribute, valueAttribute,
          *        consistentRead, connectTimeoutMs, attemptTimeoutMs, operationTimeoutMs,
-         *        maxAttempts, compressThreshold (null = default or environment)
+         *        maxAttempts, compressThreshold (null = default or environment); sensitive:
+         *        stack traces show it as a SensitiveParameterValue
          * @param bool|list<string>|null $allowed_classes classes a cached value may contain:
          *        null or false none, true any
-         * @throws InvalidArgumentException for a bad option or $allowed_classes
+         * @throws InvalidArgumentException for a bad option or $allowed_classes (an endpoint
+         *         with a path, a query or user information included)
          */
-        public function __construct(array $options, mixed $allowed_classes) {}
+        public function __construct(#[\SensitiveParameter] array $options, mixed $allowed_classes) {}
 
         /**
          * The value under $key, or $miss itself when there is none.

@@ -110,6 +110,48 @@ trait PoolExpiryTests
         }
     }
 
+    public function testFarFutureExpiresAtIsFarFutureNotADeletion(): void
+    {
+        // Dates past what int milliseconds hold: their expiry once overflowed into PHP_INT_MIN
+        // or 0, in the past, so save() returned true and deleted the item.
+        $pool = $this->createPool();
+        $cases = [
+            'at-9223372036854775' => new \DateTimeImmutable('@9223372036854775'),
+            'at-PHP_INT_MAX' => new \DateTimeImmutable('@' . \PHP_INT_MAX),
+            'at-mutable-PHP_INT_MAX' => new \DateTime('@' . \PHP_INT_MAX),
+            'at-year-9999' => new \DateTimeImmutable('9999-12-31 23:59:59'),
+        ];
+        $failures = [];
+        foreach ($cases as $key => $at) {
+            $this->assertTrue($this->saveValue($pool, $key, 'old'));
+            if (!$pool->save($pool->getItem($key)->set('new')->expiresAt($at))) {
+                $failures[] = "save({$key})";
+            }
+            $pool->saveDeferred($pool->getItem("deferred-{$key}")->set('new')->expiresAt($at));
+            if ($pool->getItem("deferred-{$key}")->get() !== 'new') {
+                $failures[] = "deferred-{$key} before commit";
+            }
+        }
+        $this->assertTrue($pool->commit());
+        $fresh = $this->createPool();
+        foreach (\array_keys($cases) as $key) {
+            foreach ([$key, "deferred-{$key}"] as $k) {
+                foreach (['same pool' => $pool, 'new pool' => $fresh] as $which => $p) {
+                    $item = $p->getItem($k);
+                    if (!$item->isHit() || $item->get() !== 'new') {
+                        $failures[] = "{$k} ({$which}): " . ($item->isHit() ? \var_export($item->get(), true) : 'a miss');
+                    }
+                }
+            }
+        }
+        $this->assertSame([], $failures);
+
+        // And the far past stays a deletion.
+        $this->assertTrue($this->saveValue($pool, 'at-far-past', 'old'));
+        $pool->save($pool->getItem('at-far-past')->set('new')->expiresAt(new \DateTimeImmutable('@-9223372036854775')));
+        $this->assertFalse($pool->hasItem('at-far-past'));
+    }
+
     public function testInvalidExpirationsAreRejected(): void
     {
         $item = $this->createPool()->getItem('k');

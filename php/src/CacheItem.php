@@ -52,7 +52,7 @@ final class CacheItem implements CacheItemInterface
         if ($expiration === null) {
             $this->expiry = null;
         } elseif ($expiration instanceof \DateTimeInterface) {
-            $this->expiry = (int) \floor((float) $expiration->format('U.u') * 1000);
+            $this->expiry = self::toMs((float) $expiration->format('U.u'));
         } else {
             throw new InvalidArgumentException(\sprintf(
                 'LambdaCache: expiresAt() takes a DateTimeInterface or null, %s given.',
@@ -61,6 +61,22 @@ final class CacheItem implements CacheItemInterface
         }
 
         return $this;
+    }
+
+    /**
+     * Seconds since the epoch as milliseconds, kept within int as Ttl does for TTLs: a date
+     * centuries ahead is "far future". A plain (int) cast of a float past PHP_INT_MAX gives
+     * PHP_INT_MIN or 0, an expiry in the past, and save() then deleted the item.
+     */
+    private static function toMs(float $seconds): int
+    {
+        $ms = \floor($seconds * 1000);
+        // 2^63 is the first float past PHP_INT_MAX.
+        if ($ms >= 9.2233720368547758E18) {
+            return \PHP_INT_MAX;
+        }
+
+        return $ms < -9.2233720368547758E18 ? \PHP_INT_MIN : (int) $ms;
     }
 
     public function expiresAfter($time): static

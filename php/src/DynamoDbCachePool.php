@@ -21,6 +21,8 @@ final class DynamoDbCachePool extends AbstractPool
      * @param string|null       $region             default: env AWS_REGION, AWS_DEFAULT_REGION
      * @param string|null       $endpoint           default: env AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL
      * @param string|null       $accessKeyId        default: env AWS_ACCESS_KEY_ID (with the secret and token)
+     * @param string|null       $secretAccessKey    never shown in stack traces (#[\SensitiveParameter])
+     * @param string|null       $sessionToken       never shown in stack traces (#[\SensitiveParameter])
      * @param bool              $consistentRead     strongly consistent reads (twice the read cost)
      * @param int               $connectTimeoutMs   per connection attempt
      * @param int               $attemptTimeoutMs   per HTTP attempt
@@ -38,8 +40,8 @@ final class DynamoDbCachePool extends AbstractPool
         ?string $region = null,
         ?string $endpoint = null,
         ?string $accessKeyId = null,
-        ?string $secretAccessKey = null,
-        ?string $sessionToken = null,
+        #[\SensitiveParameter] ?string $secretAccessKey = null,
+        #[\SensitiveParameter] ?string $sessionToken = null,
         string $keyAttribute = 'id',
         string $ttlAttribute = 'ttl',
         string $valueAttribute = 'value',
@@ -55,7 +57,10 @@ final class DynamoDbCachePool extends AbstractPool
     ) {
         $options = \get_defined_vars();
         unset($options['defaultLifetime'], $options['allowedClasses'], $options['logger'], $options['strict']);
-        parent::__construct(static fn () => new DynamoDbStore($options, $allowedClasses), $defaultLifetime, $logger, $strict);
+        // The closure is an argument of the frames below: wrapped, the credentials it holds
+        // stay out of getTrace() dumps (print_r and var_dump show a closure's variables).
+        $options = new \SensitiveParameterValue($options);
+        parent::__construct(static fn () => new DynamoDbStore($options->getValue(), $allowedClasses), $defaultLifetime, $logger, $strict);
     }
 
     /**

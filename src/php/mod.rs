@@ -16,9 +16,17 @@ pub fn lambda_cache_version() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }
 
+/// Request start-up: what module start-up cannot do because ext-php-rs registers the classes
+/// after it (see `dynamodb_store::hide_options_from_traces`).
+extern "C" fn request_startup(_type: i32, _module_number: i32) -> i32 {
+    dynamodb_store::hide_options_from_traces();
+    0
+}
+
 #[php_module]
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     module
+        .request_startup_function(request_startup)
         .class::<errors::InvalidArgumentException>()
         .class::<errors::StoreException>()
         .class::<tmp_store::TmpStore>()

@@ -128,11 +128,7 @@ impl DynamoConfig {
             .or_else(|| env("AWS_ENDPOINT_URL_DYNAMODB"))
             .or_else(|| env("AWS_ENDPOINT_URL"));
         if let Some(e) = &endpoint {
-            if !(e.starts_with("http://") || e.starts_with("https://")) {
-                return Err(Error::InvalidConfig(format!(
-                    "endpoint \"{e}\" must start with http:// or https://"
-                )));
-            }
+            check_endpoint(e)?;
         }
         let (key, secret, token) = match (&self.access_key_id, &self.secret_access_key) {
             (Some(k), Some(s)) => (k.clone(), s.clone(), self.session_token.clone()),
@@ -162,6 +158,54 @@ impl DynamoConfig {
             self.max_attempts,
         )
     }
+}
+
+/// An endpoint is a scheme, a host and an optional port, with at most a "/" after them. The
+/// client posts every request to `/` and signs it so: a path or a query would be sent but
+/// not signed (SignatureDoesNotMatch), and user information would be sent in the Host header.
+fn check_endpoint(e: &str) -> Result<()> {
+    let Some(rest) = e
+        .strip_prefix("http://")
+        .or_else(|| e.strip_prefix("https://"))
+    else {
+        return Err(Error::InvalidConfig(format!(
+            "endpoint \"{e}\" must start with http:// or https://"
+        )));
+    };
+    let (authority, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    if authority.contains('@') {
+        // Not repeated in the message: it would carry the password into logs.
+        return Err(Error::InvalidConfig(
+            "the endpoint holds user information (user:password@): give only the scheme, host and port, and the credentials as accessKeyId and secretAccessKey".into(),
+        ));
+    }
+    if authority.is_empty() {
+        return Err(Error::InvalidConfig(format!(
+            "endpoint \"{e}\" has no host"
+        )));
+    }
+    let path_end = tail.find(['?', '#']).unwrap_or(tail.len());
+    let mut extra = Vec::new();
+    if !matches!(&tail[..path_end], "" | "/") {
+        extra.push("a path");
+    }
+    if tail.contains('?') {
+        extra.push("a query");
+    }
+    if tail.contains('#') {
+        extra.push("a fragment");
+    }
+    if !extra.is_empty() {
+        return Err(Error::InvalidConfig(format!(
+            "endpoint \"{e}\" has {}: give only the scheme, host and port (requests go to /), e.g. https://dynamodb.eu-west-1.amazonaws.com",
+            extra.join(" and ")
+        )));
+    }
+    e.parse::<hyper::Uri>().map(drop).map_err(|err| {
+        Error::InvalidConfig(format!(
+            "endpoint \"{e}\" is not a valid host and port: {err}"
+        ))
+    })
 }
 
 /// The client of a configuration, and the process that built it, by [`client_key`].
@@ -214,4 +258,65 @@ pub fn client(
         std::mem::forget(old);
     }
     Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_endpoint(endpoint: &str) -> DynamoConfig {
+        DynamoConfig {
+            table: Some("table".into()),
+            region: Some("eu-west-1".into()),
+            endpoint: Some(endpoint.into()),
+            access_key_id: Some("AKIDEXAMPLE".into()),
+            secret_access_key: Some("secret".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn endpoints_are_a_scheme_a_host_and_a_port() {
+        for ok in [
+            "http://127.0.0.1:8000",
+            "http://127.0.0.1:8000/",
+            "https://dynamodb.eu-west-1.amazonaws.com",
+            "http://[::1]:8000/",
+            "http://localhost",
+        ] {
+            let r = with_endpoint(ok).resolve();
+            assert_eq!(r.map(|r| r.endpoint), Ok(Some(ok.to_string())), "{ok}");
+        }
+    }
+
+    #[test]
+    fn endpoints_with_a_path_a_query_or_user_info_are_refused() {
+        // Each of these was accepted, then sent to the path (signed as /) or with the
+        // credentials in the Host header.
+        for (bad, why) in [
+            ("http://host/prefix/path?x=1", "path"),
+            ("http://host/prefix", "path"),
+            ("http://host//", "path"),
+            ("http://host/?x=1", "query"),
+            ("http://host?x=1", "query"),
+            ("http://host/?", "query"),
+            ("http://user:p4ssw0rd@host", "user"),
+            ("http://user@host:8000/", "user"),
+            ("https://:p4ssw0rd@host", "user"),
+            ("http://host/#frag", "fragment"),
+            ("http://", "host"),
+            ("http://ho st", "host"),
+        ] {
+            match with_endpoint(bad).resolve() {
+                Err(Error::InvalidConfig(m)) => {
+                    assert!(m.contains(why), "{bad}: {m}");
+                    assert!(
+                        !m.contains("p4ssw0rd"),
+                        "{bad}: the message repeats the password: {m}"
+                    );
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
 }

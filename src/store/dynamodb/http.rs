@@ -7,7 +7,7 @@ use super::batch::Backoff;
 use super::sigv4::{amz_date, now_secs, Signer};
 use crate::error::Error;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -28,7 +28,14 @@ pub enum CallError {
     Transport(String),
     /// No answer within the attempt timeout.
     Timeout(Duration),
+    /// An answer larger than [`MAX_ANSWER`] bytes, left unread: no DynamoDB answer is that big.
+    TooLarge(usize),
 }
+
+/// The largest answer body read. DynamoDB answers hold at most 16 MB of items (BatchGetItem,
+/// Query); as JSON, with binary values in base64, that is about 21.5 MB. An endpoint that
+/// sends more is not DynamoDB, and reading on would hold the process's memory.
+pub const MAX_ANSWER: usize = 32 << 20;
 
 impl CallError {
     /// Whether sending again may help (throttling, 5xx, dropped connections, slow answers).
@@ -46,6 +53,7 @@ impl CallError {
                     )
             }
             CallError::Transport(_) | CallError::Timeout(_) => true,
+            CallError::TooLarge(_) => false,
         }
     }
 
@@ -67,6 +75,10 @@ impl CallError {
             } => format!("{code} (HTTP {status}): {message}"),
             CallError::Transport(m) => format!("no answer: {m}"),
             CallError::Timeout(d) => format!("no answer within {} ms", d.as_millis()),
+            CallError::TooLarge(limit) => format!(
+                "the answer is larger than {} MiB, more than DynamoDB ever sends: not read",
+                limit >> 20
+            ),
         };
         format!("DynamoDB {op} on {table}: {why}")
     }
@@ -182,32 +194,63 @@ impl DynamoHttp {
             .await
             .map_err(|e| CallError::Transport(describe(&e)))?;
         let status = resp.status().as_u16();
-        let bytes = resp
-            .into_body()
+        let declared = resp
+            .headers()
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX_ANSWER as u64) {
+            return Err(CallError::TooLarge(MAX_ANSWER));
+        }
+        let bytes = Limited::new(resp.into_body(), MAX_ANSWER)
             .collect()
             .await
-            .map_err(|e| CallError::Transport(e.to_string()))?
+            .map_err(|e| match e.downcast::<LengthLimitError>() {
+                Ok(_) => CallError::TooLarge(MAX_ANSWER),
+                Err(e) => CallError::Transport(e.to_string()),
+            })?
             .to_bytes();
-        if (200..300).contains(&status) {
-            return Ok(bytes);
+        match api_error(&bytes, status) {
+            Some(e) => Err(e),
+            None => Ok(bytes),
         }
-        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        let code = v
-            .get("__type")
-            .and_then(Value::as_str)
-            .map(|t| t.rsplit('#').next().unwrap_or(t).to_string());
-        let message = v
-            .get("message")
-            .or_else(|| v.get("Message"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        Err(CallError::Api {
-            code: code.unwrap_or_else(|| format!("HTTP {status}")),
-            message,
-            status,
-        })
     }
+}
+
+/// The error an answer carries: every answer that is not 2xx, and a 2xx answer whose body has
+/// DynamoDB's error shape (`__type` and `message` at the top level), which proxies and mocks
+/// can send with a 200 and which would otherwise read as an empty answer (a miss, a write
+/// done). Success bodies are only parsed here when they hold the text `"__type"`.
+fn api_error(body: &[u8], status: u16) -> Option<CallError> {
+    let success = (200..300).contains(&status);
+    if success && memchr::memmem::find(body, b"\"__type\"").is_none() {
+        return None;
+    }
+    let shape: ErrorShape = serde_json::from_slice(body).unwrap_or_default();
+    if success && shape.kind.is_none() {
+        return None;
+    }
+    let code = shape
+        .kind
+        .map(|t| t.rsplit('#').next().unwrap_or(&t).to_string());
+    Some(CallError::Api {
+        code: code.unwrap_or_else(|| format!("HTTP {status}")),
+        message: shape
+            .message
+            .or(shape.message_capitalized)
+            .unwrap_or_default(),
+        status,
+    })
+}
+
+/// A DynamoDB error answer: `{"__type": "com.amazonaws...#ValidationException", "message": ...}`.
+#[derive(Default, serde::Deserialize)]
+struct ErrorShape {
+    #[serde(rename = "__type", default)]
+    kind: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(rename = "Message", default)]
+    message_capitalized: Option<String>,
 }
 
 fn describe(e: &hyper_util::client::legacy::Error) -> String {

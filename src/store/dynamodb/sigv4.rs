@@ -3,6 +3,7 @@
 //! kept per day and region, so a request costs two SHA-256 of small strings and one HMAC.
 
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// HMAC-SHA256 (RFC 2104).
@@ -103,8 +104,8 @@ impl Signer {
         k
     }
 
-    /// The `Authorization` header of a request to `/` with these headers (lower-case names,
-    /// sorted, every one signed) and body, at `amz_date`.
+    /// The `Authorization` header of a request to `/` with these headers (every one signed, in
+    /// any order and case: [`canonical_request`]) and body, at `amz_date`.
     pub fn authorization(
         &self,
         method: &str,
@@ -113,29 +114,83 @@ impl Signer {
         amz_date: &str,
     ) -> String {
         let date = &amz_date[..8];
-        let mut canonical = format!("{method}\n/\n\n");
-        for (name, value) in headers {
-            canonical.push_str(name);
-            canonical.push(':');
-            canonical.push_str(value.trim());
-            canonical.push('\n');
-        }
-        let signed: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
-        let signed = signed.join(";");
-        canonical.push('\n');
-        canonical.push_str(&signed);
-        canonical.push('\n');
-        canonical.push_str(&hex(&Sha256::digest(body)));
-        let scope = format!("{date}/{}/{}/aws4_request", self.region, self.service);
-        let to_sign = format!(
-            "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
-            hex(&Sha256::digest(canonical.as_bytes()))
-        );
+        let (canonical, signed) = canonical_request(method, headers, body);
+        let to_sign = self.string_to_sign(amz_date, &canonical);
         let signature = hex(&hmac(&self.signing_key(date), to_sign.as_bytes()));
         format!(
-            "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed}, Signature={signature}",
-            self.access_key_id
+            "AWS4-HMAC-SHA256 Credential={}/{}, SignedHeaders={signed}, Signature={signature}",
+            self.access_key_id,
+            self.scope(date)
         )
+    }
+
+    fn scope(&self, date: &str) -> String {
+        format!("{date}/{}/{}/aws4_request", self.region, self.service)
+    }
+
+    /// The string to sign of a canonical request sent at `amz_date`.
+    pub fn string_to_sign(&self, amz_date: &str, canonical: &str) -> String {
+        format!(
+            "AWS4-HMAC-SHA256\n{amz_date}\n{}\n{}",
+            self.scope(&amz_date[..8]),
+            hex(&Sha256::digest(canonical.as_bytes()))
+        )
+    }
+}
+
+/// The canonical request of a request to `/` with no query, and its signed-header list. Every
+/// header is signed: names lower-cased and sorted, the values of a name joined by commas in
+/// the order given, each value trimmed with its inner runs of whitespace collapsed to one space
+/// (AWS's `get-header-value-trim`, `get-header-key-duplicate` and `post-header-key-case`
+/// vectors: `sigv4_suite.rs`).
+pub fn canonical_request(method: &str, headers: &[(&str, &str)], body: &[u8]) -> (String, String) {
+    let mut sorted: Vec<(Cow<'_, str>, &str)> = headers
+        .iter()
+        .map(|&(name, value)| (lower(name), value))
+        .collect();
+    // Stable: the values of a repeated name keep their order.
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let len = headers
+        .iter()
+        .map(|(n, v)| n.len() + v.len() + 2)
+        .sum::<usize>();
+    let mut canonical = String::with_capacity(len * 2 + method.len() + 72);
+    canonical.push_str(method);
+    canonical.push_str("\n/\n\n");
+    let mut signed = String::with_capacity(len);
+    for (i, (name, value)) in sorted.iter().enumerate() {
+        if i > 0 && sorted[i - 1].0 == *name {
+            canonical.pop();
+            canonical.push(',');
+        } else {
+            if i > 0 {
+                signed.push(';');
+            }
+            signed.push_str(name);
+            canonical.push_str(name);
+            canonical.push(':');
+        }
+        for (n, word) in value.split_ascii_whitespace().enumerate() {
+            if n > 0 {
+                canonical.push(' ');
+            }
+            canonical.push_str(word);
+        }
+        canonical.push('\n');
+    }
+    canonical.push('\n');
+    canonical.push_str(&signed);
+    canonical.push('\n');
+    canonical.push_str(&hex(&Sha256::digest(body)));
+    (canonical, signed)
+}
+
+/// `name` in lower case, borrowed when it already is (every header the client sends).
+fn lower(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
     }
 }
 
@@ -192,3 +247,7 @@ mod tests {
         assert_eq!(amz_date(4_102_444_799), "20991231T235959Z");
     }
 }
+
+#[cfg(test)]
+#[path = "sigv4_suite.rs"]
+mod suite;
