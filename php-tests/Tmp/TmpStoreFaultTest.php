@@ -323,6 +323,29 @@ final class TmpStoreFaultTest extends TestCase
         $this->assertSame('v2', $pool->getItem('k2')->get());
     }
 
+    public function testADirectoryNameNeedNotBeUtf8(): void
+    {
+        $dir = $this->parentDir . "/st\xff\xfeore";
+        $pool = new TmpCachePool(namespace: 'bytes', directory: $dir);
+        $this->assertTrue($pool->save($pool->getItem('k')->set('v')));
+        $this->assertFileExists($dir . '/data.mdb');
+        $r = Php::run('echo (new LambdaCache\TmpCachePool(namespace: "bytes", directory: $dir))->getItem("k")->get();', ['dir' => $dir]);
+        $this->assertSame('v', $r->stdout, $r->describe());
+    }
+
+    public function testANamespaceThatIsNotUtf8IsAnInvalidArgument(): void
+    {
+        foreach (["ns\xff", "\xc3"] as $namespace) {
+            try {
+                new TmpCachePool(namespace: $namespace, directory: $this->dir);
+                $this->fail('a namespace of invalid UTF-8 was accepted');
+            } catch (\LambdaCache\InvalidArgumentException $e) {
+                $this->assertStringContainsString('namespace', $e->getMessage());
+                $this->assertInstanceOf(\LambdaCache\Native\InvalidArgumentException::class, $e->getPrevious());
+            }
+        }
+    }
+
     public function testAStatsFailureIsReportedAndAnswersAnEmptyArray(): void
     {
         $failing = static fn () => new class {

@@ -297,3 +297,15 @@ fn call(name: &str, args: &[&Zval]) -> Result<Zval> {
     }
     r.map_err(|e| Error::Unsupported(format!("{name}(): {e}")))
 }
+
+/// A PHP string argument as its bytes, not necessarily UTF-8 (a path, a namespace); declared
+/// `string` to PHP.
+pub struct Bytes<'a>(pub &'a [u8]);
+
+impl<'a> ext_php_rs::convert::FromZval<'a> for Bytes<'a> {
+    const TYPE: ext_php_rs::flags::DataType = ext_php_rs::flags::DataType::String;
+
+    fn from_zval(zval: &'a Zval) -> Option<Self> {
+        deref(zval).zend_str().map(|s| Bytes(s.as_bytes()))
+    }
+}
