@@ -42,6 +42,26 @@ final class TmpStoreFaultTest extends TestCase
         $this->assertFullFilesystemIsSurvived('20m', 19 * 1024 * 1024);
     }
 
+    public function testOpeningAStoreOnAFullFilesystemThrowsInsteadOfCrashing(): void
+    {
+        $code = <<<'PHP'
+            $f = fopen("{$mount}/other", 'w');
+            while (@fwrite($f, str_repeat("\x5a", 4096)) === 4096) {
+            }
+            fclose($f);
+            try {
+                new LambdaCache\TmpCachePool(namespace: 'full', directory: "{$mount}/store");
+                echo 'opened';
+            } catch (LambdaCache\CacheException $e) {
+                echo $e->getMessage();
+            }
+            PHP;
+        $r = self::onTmpfs($this->parentDir . '/mnt', '2m', $code, []);
+        $this->assertNull($r->termSignal, $r->describe());
+        $this->assertSame(0, $r->exitCode, $r->describe());
+        $this->assertMatchesRegularExpression('/^LambdaCache: .*No space left on device/', $r->stdout, $r->describe());
+    }
+
     /** Saves into a default-budget store on a tmpfs of $size, $filler bytes of it taken by another file. */
     private function assertFullFilesystemIsSurvived(string $size, int $filler): void
     {

@@ -220,7 +220,9 @@ fn open_linked(dir: &Path, max_bytes: u64) -> Result<Shared> {
         .map_err(|e| io_error(&alias, e))?;
     let opened = ["data.mdb", "lock.mdb"]
         .iter()
-        .try_for_each(|f| fs::hard_link(dir.join(f), alias.join(f)).map_err(|e| io_error(&alias, e)))
+        .try_for_each(|f| {
+            fs::hard_link(dir.join(f), alias.join(f)).map_err(|e| io_error(&alias, e))
+        })
         .and_then(|()| open_env(&alias, max_bytes))
         .map(|s| Shared {
             dir: dir.to_path_buf(),
@@ -294,7 +296,10 @@ fn check_owner(path: &Path, meta: &fs::Metadata) -> Result<()> {
     if meta.uid() != uid {
         return Err(refused(
             path,
-            &format!("is not owned by this process's user ({} is, not {uid})", meta.uid()),
+            &format!(
+                "is not owned by this process's user (owner uid {}, ours {uid})",
+                meta.uid()
+            ),
         ));
     }
     if meta.permissions().mode() & 0o022 != 0 {
@@ -310,7 +315,38 @@ fn refused(path: &Path, why: &str) -> Error {
     ))
 }
 
+/// lock.mdb's pages are written through a map (the reader table): they are allocated before
+/// LMDB maps the file, so that a full filesystem fails the open instead of raising SIGBUS.
+/// LMDB needs about 33 KB for 510 readers.
+const LOCK_BYTES: i64 = 64 * 1024;
+
+fn reserve_lock_file(dir: &Path) -> Result<()> {
+    use std::os::unix::io::AsRawFd;
+    let path = dir.join("lock.mdb");
+    // Opened and closed before LMDB takes its fcntl() locks: closing any descriptor of the file
+    // would drop this process's locks on it. Every caller opens a lock.mdb this process holds no
+    // environment on (a first open, a forked child, or files that were replaced).
+    let f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .map_err(|e| io_error(&path, e))?;
+    // SAFETY: a valid descriptor; KEEP_SIZE leaves the size to LMDB.
+    let rc = unsafe { libc::fallocate(f.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, 0, LOCK_BYTES) };
+    if rc != 0 {
+        let e = std::io::Error::last_os_error();
+        // A filesystem without fallocate() is left to LMDB as before.
+        if e.raw_os_error() != Some(libc::EOPNOTSUPP) {
+            return Err(io_error(&path, e));
+        }
+    }
+    Ok(())
+}
+
 fn open_env(dir: &Path, max_bytes: u64) -> Result<Shared> {
+    reserve_lock_file(dir)?;
     let map_bytes = max_bytes / PAGE * PAGE;
     // Without thread-local reader slots: a read transaction takes a free slot of the lock file
     // each time (no measurable cost here).
