@@ -236,6 +236,23 @@ fn damaged_pages_found_at_run_time_reset_the_store() {
 }
 
 #[test]
+fn link_directories_left_by_dead_processes_are_removed() {
+    let (d, clock) = (dir("stale-links"), MockClock::new(T0));
+    std::fs::create_dir_all(&d).unwrap();
+    // A process that died while opening the files again (after a fork or a reset) leaves its
+    // directory of hard links, which would keep an old data.mdb's space.
+    let stale = d.join(format!(".reopen-{}-0", i32::MAX));
+    std::fs::create_dir(&stale).unwrap();
+    std::fs::write(stale.join("data.mdb"), vec![1u8; 4096]).unwrap();
+    let live = d.join(format!(".reopen-{}-7", std::process::id()));
+    std::fs::create_dir(&live).unwrap();
+    let s = open(&d, "ns", 1 << 20, clock);
+    set(&s, b"k", b"v", 0);
+    assert!(!stale.exists());
+    assert!(live.exists());
+}
+
+#[test]
 fn a_full_store_of_small_live_values_keeps_taking_writes() {
     // Many small entries, none expiring: the map fills with B-tree pages, and every write must
     // still succeed (eviction runs before the map is too full to even delete).

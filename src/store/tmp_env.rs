@@ -159,6 +159,7 @@ fn lookup(dir: &Path, max_bytes: u64) -> Result<&'static Shared> {
         Some(slot) => reopen(dir, max_bytes, Some(slot.shared))?,
         None => {
             check_files(dir)?;
+            remove_dead_links(dir);
             match open_env(dir, max_bytes) {
                 Err(Error::Corrupt(why)) => {
                     // Not an LMDB environment we can read: start over rather than fail every call.
@@ -233,6 +234,29 @@ fn open_linked(dir: &Path, max_bytes: u64) -> Result<Shared> {
     }
     let _ = fs::remove_dir(&alias);
     opened
+}
+
+/// Removes the link directories of processes that died while opening (see [`open_linked`]):
+/// their hard links would keep the space of replaced files.
+fn remove_dead_links(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(".reopen-")) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        // SAFETY: signal 0 only checks that the process exists.
+        let dead = unsafe { libc::kill(pid, 0) } != 0
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if dead {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn remove_files(dir: &Path) {
