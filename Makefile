@@ -13,7 +13,7 @@ LAYER   := $(CURDIR)/dist/lambda-cache-php-$(subst .,,$(PHP_VERSION))-$(ARCH).zi
 DOCKER_LAYERS := $(foreach v,82 83 84 85,$(foreach a,x86_64 arm64,docker-layer-php$(v)-$(a)))
 
 .PHONY: test-php84 layer-php84 build-php84-inside layer-php84-inside test-php84-inside
-.PHONY: all deps build demo layer test test-rust test-php test-php-only phpunit bench lint clean $(DOCKER_LAYERS)
+.PHONY: all deps build demo layer test test-rust test-php test-php-only test-tmp-soak phpunit bench lint clean $(DOCKER_LAYERS)
 
 all: build
 
@@ -34,7 +34,7 @@ layer: build
 $(DOCKER_LAYERS):
 	layer/docker.sh $(word 3,$(subst -, ,$@)) $(word 4,$(subst -, ,$@))
 
-test: deps lint test-rust test-php test-php84
+test: deps lint test-rust test-php test-tmp-soak test-php84
 
 test-rust:
 	cargo test --no-default-features --locked
@@ -49,6 +49,11 @@ test-php: layer test-php-only
 # Under scripts/dynalite.sh: a DynamoDB emulator on a free loopback port, stopped at exit.
 test-php-only:
 	scripts/dynalite.sh run -- $(MAKE) --no-print-directory phpunit
+
+# The PHPUnit group "soak" (excluded from the runs above: a minute of SIGKILLed writers on the
+# /tmp store), once, on this machine's PHP with psr 3.0.
+test-tmp-soak: build
+	LAMBDA_CACHE_PSR=3 LAMBDA_CACHE_SO=$(SO) $(PHPX) $(PHPUNIT) -c phpunit.xml.dist --group soak $(PHPUNIT_ARGS)
 
 phpunit:
 	@set -e; for v in $(PSR); do \

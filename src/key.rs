@@ -31,16 +31,22 @@ pub fn validate_key(key: &[u8]) -> Result<()> {
 
 /// Checks a namespace: up to 64 of `A-Za-z0-9_.-`, possibly empty.
 pub fn validate_namespace(ns: &str) -> Result<()> {
+    namespace_from_bytes(ns.as_bytes()).map(|_| ())
+}
+
+/// A namespace given as bytes (PHP strings need not be UTF-8), checked as by
+/// [`validate_namespace`].
+pub fn namespace_from_bytes(ns: &[u8]) -> Result<String> {
     let ok = ns.len() <= MAX_NAMESPACE
         && ns
-            .bytes()
+            .iter()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::InvalidConfig(format!(
-            "namespace \"{ns}\" must be at most {MAX_NAMESPACE} characters of A-Za-z0-9_.-"
-        )))
+    match std::str::from_utf8(ns) {
+        Ok(s) if ok => Ok(s.to_owned()),
+        _ => Err(Error::InvalidConfig(format!(
+            "namespace \"{}\" must be at most {MAX_NAMESPACE} characters of A-Za-z0-9_.-",
+            String::from_utf8_lossy(ns)
+        ))),
     }
 }
 
@@ -111,6 +117,13 @@ mod tests {
 
     #[test]
     fn namespaces() {
+        assert_eq!(namespace_from_bytes(b"app-1").unwrap(), "app-1");
+        for bad in [&b"ns\xff"[..], b"\xc3", b"\xc3\xa9"] {
+            assert!(matches!(
+                namespace_from_bytes(bad),
+                Err(Error::InvalidConfig(_))
+            ));
+        }
         assert!(validate_namespace("").is_ok());
         assert!(validate_namespace("app-1.v2_x").is_ok());
         for bad in ["a:b", "a#b", "a/b", "é", &"x".repeat(65)] {

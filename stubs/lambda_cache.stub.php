@@ -34,8 +34,12 @@ namespace LambdaCache\Native {
         /**
          * @param bool|list<string>|null $allowed_classes classes a cached value may contain:
          *        null or false none, true any
-         * @throws InvalidArgumentException for a bad namespace, budget or $allowed_classes
-         * @throws StoreException when the directory cannot be opened
+         * @param string $directory any bytes (Linux paths need not be UTF-8); resolved to its
+         *        canonical path, so every path to one directory shares one environment
+         * @throws InvalidArgumentException for a bad namespace (also one that is not UTF-8),
+         *         budget or $allowed_classes
+         * @throws StoreException when the directory cannot be opened, or is refused: a symlink,
+         *         not owned by this user or writable by group or others (also data.mdb, lock.mdb)
          */
         public function __construct(string $directory, string $namespace, int $max_bytes, mixed $allowed_classes) {}
 

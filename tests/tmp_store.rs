@@ -203,6 +203,56 @@ fn a_garbage_data_file_is_replaced_by_an_empty_store() {
 }
 
 #[test]
+fn damaged_pages_found_at_run_time_reset_the_store() {
+    use std::io::{Seek, SeekFrom, Write};
+    let (d, clock) = (dir("damaged"), MockClock::new(T0));
+    let s = open(&d, "ns", 4 << 20, clock.clone());
+    for i in 0..200u32 {
+        set(&s, format!("k{i}").as_bytes(), &[1u8; 300], 0);
+    }
+    // Zero every page but the two meta pages, keeping the file's length: the meta pages still
+    // point at the roots, which now read as pages of no type (MDB_CORRUPTED).
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(d.join("data.mdb"))
+        .unwrap();
+    let len = f.metadata().unwrap().len();
+    f.seek(SeekFrom::Start(8192)).unwrap();
+    f.write_all(&vec![0u8; (len - 8192) as usize]).unwrap();
+    drop(f);
+    let mut found = |_: usize, _: Entry<'_>| Ok(());
+
+    let first = s.get_many(&[b"k1"], &mut found);
+    assert!(matches!(first, Err(Error::Corrupt(_))), "{first:?}");
+    // The next operations, of this store and of another one on the directory, work on a fresh
+    // environment.
+    set(&s, b"after", b"works", 0);
+    assert_eq!(get(&s, b"after").as_deref(), Some(&b"works"[..]));
+    assert_eq!(get(&s, b"k1"), None);
+    let other = open(&d, "ns", 4 << 20, clock);
+    assert_eq!(get(&other, b"after").as_deref(), Some(&b"works"[..]));
+    set(&other, b"k1", b"again", 0);
+    assert_eq!(get(&s, b"k1").as_deref(), Some(&b"again"[..]));
+}
+
+#[test]
+fn link_directories_left_by_dead_processes_are_removed() {
+    let (d, clock) = (dir("stale-links"), MockClock::new(T0));
+    std::fs::create_dir_all(&d).unwrap();
+    // A process that died while opening the files again (after a fork or a reset) leaves its
+    // directory of hard links, which would keep an old data.mdb's space.
+    let stale = d.join(format!(".reopen-{}-0", i32::MAX));
+    std::fs::create_dir(&stale).unwrap();
+    std::fs::write(stale.join("data.mdb"), vec![1u8; 4096]).unwrap();
+    let live = d.join(format!(".reopen-{}-7", std::process::id()));
+    std::fs::create_dir(&live).unwrap();
+    let s = open(&d, "ns", 1 << 20, clock);
+    set(&s, b"k", b"v", 0);
+    assert!(!stale.exists());
+    assert!(live.exists());
+}
+
+#[test]
 fn a_full_store_of_small_live_values_keeps_taking_writes() {
     // Many small entries, none expiring: the map fills with B-tree pages, and every write must
     // still succeed (eviction runs before the map is too full to even delete).

@@ -31,14 +31,22 @@ final class Php
         return self::start($code, $vars, $env)->wait($timeout);
     }
 
-    /** Starts $code in the background. */
-    public static function start(string $code, array $vars = [], array $env = []): BackgroundProcess
+    /**
+     * Starts $code in the background. $prefix is a command the PHP command line is appended to
+     * (e.g. `unshare ... sh -c '...; exec "$@"' sh`, or `setpriv ...`).
+     *
+     * @param list<string> $prefix
+     */
+    public static function start(string $code, array $vars = [], array $env = [], array $prefix = []): BackgroundProcess
     {
         $script = self::tempFile('script', '.php');
         file_put_contents($script, self::script($code, $vars));
+        // Readable by a child that runs under another uid (setpriv).
+        chmod($script, 0644);
         $stdout = self::tempFile('stdout', '.txt');
         $stderr = self::tempFile('stderr', '.txt');
         $cmd = [
+            ...$prefix,
             PHP_BINARY, '-n',
             '-d', 'extension=' . self::extensionPath(),
             '-d', 'error_reporting=-1',

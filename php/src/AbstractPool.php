@@ -178,13 +178,20 @@ abstract class AbstractPool implements CacheItemPoolInterface
     }
 
     /**
-     * Counters of the native store (entries, bytes_used, max_bytes, ...).
+     * Counters of the native store (entries, bytes_used, max_bytes, ...); an empty array when
+     * the store cannot tell (the failure is reported like any other).
      *
      * @return array<string, int>
      */
     public function stats(): array
     {
-        return $this->store->stats();
+        try {
+            return $this->store->stats();
+        } catch (\Exception $e) {
+            $this->report($e);
+
+            return [];
+        }
     }
 
     /**

@@ -19,7 +19,9 @@ final class TmpCachePool extends AbstractPool
      * @param string      $namespace       up to 64 of A-Za-z0-9_.-; pools with different
      *                                     namespaces are independent
      * @param int         $defaultLifetime seconds; 0 = no expiry unless an item sets one
-     * @param string|null $directory       default sys_get_temp_dir().'/lambda-cache'
+     * @param string|null $directory       default sys_get_temp_dir().'/lambda-cache'; created 0700;
+     *                                     refused (CacheException) when it is a symlink, not
+     *                                     this user's or writable by group or others
      * @param int         $maxBytes        size budget of the directory (all namespaces)
      * @param bool|list<string> $allowedClasses which classes cached objects may have:
      *                                     false (default) = no objects, true = any class

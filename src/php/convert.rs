@@ -362,3 +362,15 @@ pub fn interrupted() -> bool {
 pub fn take_interrupt() -> Option<Interrupt> {
     INTERRUPT.with(Cell::take)
 }
+
+/// A PHP string argument as its bytes, not necessarily UTF-8 (a path, a namespace); declared
+/// `string` to PHP.
+pub struct Bytes<'a>(pub &'a [u8]);
+
+impl<'a> ext_php_rs::convert::FromZval<'a> for Bytes<'a> {
+    const TYPE: ext_php_rs::flags::DataType = ext_php_rs::flags::DataType::String;
+
+    fn from_zval(zval: &'a Zval) -> Option<Self> {
+        deref(zval).zend_str().map(|s| Bytes(s.as_bytes()))
+    }
+}

@@ -1,17 +1,21 @@
 //! `LambdaCache\Native\TmpStore`: the /tmp store for the PSR layer.
 
+use super::convert::Bytes;
 use super::errors::{IntoPhp, NResult};
 use super::memo::Memo;
 use super::ops;
 use super::store_class::native_store;
 use crate::classes::ClassPolicy;
 use crate::clock;
+use crate::key;
 use crate::store::tmp::{TmpConfig, TmpStore as Core};
 use crate::store::Store;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use std::cell::RefCell;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 
 #[php_class]
 #[php(name = "LambdaCache\\Native\\TmpStore")]
@@ -23,14 +27,15 @@ pub struct TmpStore {
 
 native_store!(TmpStore {
     pub fn __construct(
-        directory: String,
-        namespace: String,
+        directory: Bytes<'_>,
+        namespace: Bytes<'_>,
         max_bytes: i64,
         allowed_classes: &Zval,
     ) -> NResult<Self> {
         let config = TmpConfig {
-            directory: directory.into(),
-            namespace,
+            // Linux paths are bytes, not necessarily UTF-8.
+            directory: OsStr::from_bytes(directory.0).into(),
+            namespace: key::namespace_from_bytes(namespace.0).php()?,
             max_bytes: max_bytes.max(0) as u64,
         };
         Ok(TmpStore {

@@ -4,7 +4,7 @@
 //!
 //! A record is `[id of the write transaction that wrote it: u64 LE][entry]`.
 
-use super::tmp_env::{self, classify, is_map_full, Shared};
+use super::tmp_env::{self, classify, is_map_full, EnvRef};
 use super::tmp_lru::{self, Lru, TOUCH_BATCH};
 use super::Store;
 use crate::clock::Clock;
@@ -42,7 +42,7 @@ pub struct TmpStats {
 }
 
 pub struct TmpStore {
-    shared: Arc<Shared>,
+    shared: EnvRef,
     namespace: String,
     clock: Arc<dyn Clock>,
     lru: Mutex<Lru>,
@@ -140,6 +140,7 @@ impl TmpStore {
     }
 
     pub fn stats(&self) -> Result<TmpStats> {
+        self.shared.sync();
         let txn = self.shared.env.read_txn().map_err(classify)?;
         let entries = self.shared.db.len(&txn).map_err(classify)?;
         drop(txn);
@@ -161,6 +162,7 @@ impl Store for TmpStore {
         for k in keys {
             key::validate_key(k)?;
         }
+        self.shared.sync();
         let mut now = None;
         let mut corrupt: Vec<Vec<u8>> = Vec::new();
         let mut flush = false;
@@ -221,6 +223,7 @@ impl Store for TmpStore {
     fn set_many(&self, items: &[(&[u8], &[u8])]) -> Result<()> {
         let keys: Vec<&[u8]> = items.iter().map(|(k, _)| *k).collect();
         let skeys = self.storage_keys(&keys)?;
+        self.shared.sync();
         let db = self.shared.db;
         let mut rec = Vec::new();
         self.write(|txn, stamp| {
@@ -236,6 +239,7 @@ impl Store for TmpStore {
 
     fn delete_many(&self, keys: &[&[u8]]) -> Result<()> {
         let skeys = self.storage_keys(keys)?;
+        self.shared.sync();
         let shared = &self.shared;
         self.write(|txn, _| {
             skeys
@@ -245,6 +249,7 @@ impl Store for TmpStore {
     }
 
     fn clear(&self) -> Result<()> {
+        self.shared.sync();
         let shared = &self.shared;
         let prefixes = key::namespace_prefixes(&self.namespace);
         self.write(|txn, _| {
@@ -261,6 +266,7 @@ impl Store for TmpStore {
     }
 
     fn prune(&self) -> Result<u64> {
+        self.shared.sync();
         tmp_lru::prune(&self.shared, self.clock.now_ms())
     }
 
@@ -273,6 +279,7 @@ impl Drop for TmpStore {
     fn drop(&mut self) {
         // Re-stamps of hits are worth keeping but never worth an error.
         if self.lru().pending() > 0 {
+            self.shared.sync();
             let _ = self.write(|_, _| Ok(()));
         }
     }
