@@ -144,6 +144,9 @@ fn an_attempt_that_stalls_is_retried_within_the_operation() {
     );
 }
 
+/// A call of the store, named as its errors name it.
+type Call<'a> = Box<dyn Fn() -> lambda_cache::Result<()> + 'a>;
+
 /// However many attempts `maxAttempts` allows, a call ends at `operationTimeoutMs`.
 fn calls_end_at_the_operation_timeout(answer: Answer) {
     const OPERATION: Duration = Duration::from_millis(100);
@@ -158,7 +161,7 @@ fn calls_end_at_the_operation_timeout(answer: Answer) {
         c.operation_timeout_ms = OPERATION.as_millis() as u64;
     });
     let value = entry::encode(Encoding::Raw, 0, b"v");
-    let calls: [(&str, Box<dyn Fn() -> lambda_cache::Result<()>>); 3] = [
+    let calls: [(&str, Call<'_>); 3] = [
         ("read", Box::new(|| reads(&store, &[b"k"]).0)),
         ("write", Box::new(|| store.set_many(&[(b"k", &value)]))),
         ("clear", Box::new(|| store.clear())),

@@ -55,12 +55,14 @@ impl Answer {
 /// bytes of body it wrote on one connection.
 pub struct Server {
     pub endpoint: String,
-    seen: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    seen: Arc<Seen>,
     connections: Arc<Mutex<usize>>,
     written: Arc<Mutex<usize>>,
 }
 
 type Script = Mutex<HashMap<String, Vec<Answer>>>;
+/// The requests received: operation and body.
+type Seen = Mutex<Vec<(String, Vec<u8>)>>;
 
 impl Server {
     pub fn start(script: &[(&str, Answer)]) -> Server {
@@ -168,12 +170,7 @@ fn head(status: u16, length: usize, close: bool) -> String {
     )
 }
 
-fn serve(
-    mut conn: TcpStream,
-    script: &Script,
-    seen: &Mutex<Vec<(String, Vec<u8>)>>,
-    written: &Mutex<usize>,
-) {
+fn serve(mut conn: TcpStream, script: &Script, seen: &Seen, written: &Mutex<usize>) {
     loop {
         let Some((op, head_len, body_len)) = peek_request(&conn) else {
             return;

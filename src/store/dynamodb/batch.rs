@@ -1,4 +1,4 @@
-//! Chunking and retrying of DynamoDB batch calls, apart from the SDK so it can be tested with a
+//! Chunking and retrying of DynamoDB batch calls, apart from the client so it can be tested with a
 //! fake backend: BatchGetItem takes at most 100 keys, BatchWriteItem 25 requests, and both may
 //! hand back part of the work (`UnprocessedKeys` / `UnprocessedItems`) to be sent again.
 
