@@ -1,14 +1,8 @@
-//! Configuration of the DynamoDB store and the client it runs on: one client per process and
-//! configuration, created lazily and rebuilt after a fork (its connections belong to the
-//! runtime they were opened on).
+//! Configuration of the DynamoDB store: its table and item layout, and the settings of the
+//! client it runs on (`aws::config` resolves those and keeps one client per configuration).
 
-use super::http::DynamoHttp;
-use super::sigv4::Signer;
+use crate::aws::config::{self as aws_config, env, ClientConfig};
 use crate::error::{Error, Result};
-use crate::runtime;
-use once_cell::sync::Lazy;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Everything the DynamoDB store is configured with. `None` means "from the environment".
@@ -54,10 +48,6 @@ impl Default for DynamoConfig {
             compress_threshold: 1024,
         }
     }
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// The settings once the environment has filled the gaps, checked.
@@ -116,37 +106,18 @@ impl DynamoConfig {
                 "timeouts and maxAttempts must be positive".into(),
             ));
         }
-        let region = self
-            .region
-            .clone()
-            .or_else(|| env("AWS_REGION"))
-            .or_else(|| env("AWS_DEFAULT_REGION"))
-            .ok_or_else(|| Error::InvalidConfig("no region: pass one or set AWS_REGION".into()))?;
-        let endpoint = self
-            .endpoint
-            .clone()
-            .or_else(|| env("AWS_ENDPOINT_URL_DYNAMODB"))
-            .or_else(|| env("AWS_ENDPOINT_URL"));
-        if let Some(e) = &endpoint {
-            check_endpoint(e)?;
-        }
-        let (key, secret, token) = match (&self.access_key_id, &self.secret_access_key) {
-            (Some(k), Some(s)) => (k.clone(), s.clone(), self.session_token.clone()),
-            (None, None) => match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
-                (Some(k), Some(s)) => (k, s, env("AWS_SESSION_TOKEN")),
-                _ => {
-                    return Err(Error::InvalidConfig(
-                        "no credentials: pass accessKeyId and secretAccessKey or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (Lambda sets them)".into(),
-                    ))
-                }
-            },
-            _ => return Err(Error::InvalidConfig("accessKeyId and secretAccessKey go together".into())),
-        };
+        let region = aws_config::region(self.region.as_deref())?;
+        let endpoint = aws_config::endpoint(self.endpoint.as_deref())?;
+        let credentials = aws_config::credentials(
+            self.access_key_id.as_deref(),
+            self.secret_access_key.as_deref(),
+            self.session_token.as_deref(),
+        )?;
         Ok(Resolved {
             table,
             region,
             endpoint,
-            credentials: (key, secret, token),
+            credentials,
         })
     }
 
@@ -160,59 +131,6 @@ impl DynamoConfig {
     }
 }
 
-/// An endpoint is a scheme, a host and an optional port, with at most a "/" after them. The
-/// client posts every request to `/` and signs it so: a path or a query would be sent but
-/// not signed (SignatureDoesNotMatch), and user information would be sent in the Host header.
-fn check_endpoint(e: &str) -> Result<()> {
-    let Some(rest) = e
-        .strip_prefix("http://")
-        .or_else(|| e.strip_prefix("https://"))
-    else {
-        return Err(Error::InvalidConfig(format!(
-            "endpoint \"{e}\" must start with http:// or https://"
-        )));
-    };
-    let (authority, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
-    if authority.contains('@') {
-        // Not repeated in the message: it would carry the password into logs.
-        return Err(Error::InvalidConfig(
-            "the endpoint holds user information (user:password@): give only the scheme, host and port, and the credentials as accessKeyId and secretAccessKey".into(),
-        ));
-    }
-    if authority.is_empty() {
-        return Err(Error::InvalidConfig(format!(
-            "endpoint \"{e}\" has no host"
-        )));
-    }
-    let path_end = tail.find(['?', '#']).unwrap_or(tail.len());
-    let mut extra = Vec::new();
-    if !matches!(&tail[..path_end], "" | "/") {
-        extra.push("a path");
-    }
-    if tail.contains('?') {
-        extra.push("a query");
-    }
-    if tail.contains('#') {
-        extra.push("a fragment");
-    }
-    if !extra.is_empty() {
-        return Err(Error::InvalidConfig(format!(
-            "endpoint \"{e}\" has {}: give only the scheme, host and port (requests go to /), e.g. https://dynamodb.eu-west-1.amazonaws.com",
-            extra.join(" and ")
-        )));
-    }
-    e.parse::<hyper::Uri>().map(drop).map_err(|err| {
-        Error::InvalidConfig(format!(
-            "endpoint \"{e}\" is not a valid host and port: {err}"
-        ))
-    })
-}
-
-/// The client of a configuration, and the process that built it, by [`client_key`].
-type Clients = HashMap<String, (u32, Arc<DynamoHttp>)>;
-
-static CLIENTS: Lazy<Mutex<Clients>> = Lazy::new(Default::default);
-
 /// The key of a configuration's client in this process's cache: everything the client is built
 /// from. Made once per store (`DynamoStore::open`), not per call.
 pub fn client_key(config: &DynamoConfig, resolved: &Resolved) -> String {
@@ -220,103 +138,183 @@ pub fn client_key(config: &DynamoConfig, resolved: &Resolved) -> String {
     format!("{:?}", (resolved, config.timeouts()))
 }
 
-/// The client for this configuration in process `pid`, built on first use. Region and
-/// credentials come from the configuration or the environment, never from instance metadata.
-pub fn client(
-    key: &str,
-    pid: u32,
-    config: &DynamoConfig,
-    resolved: &Resolved,
-) -> Result<Arc<DynamoHttp>> {
-    let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((owner, c)) = clients.get(key) {
-        if *owner == pid {
-            return Ok(c.clone());
-        }
+/// The settings of the client a configuration runs on.
+pub fn client_config(config: &DynamoConfig, resolved: &Resolved) -> ClientConfig {
+    ClientConfig {
+        region: resolved.region.clone(),
+        endpoint: resolved.endpoint.clone(),
+        credentials: resolved.credentials.clone(),
+        connect_timeout: Duration::from_millis(config.connect_timeout_ms),
+        attempt_timeout: Duration::from_millis(config.attempt_timeout_ms),
+        max_attempts: config.max_attempts,
     }
-    let (k, s, t) = resolved.credentials.clone();
-    let signer = Signer::new(k, s, t, resolved.region.clone(), "dynamodb");
-    let endpoint = resolved
-        .endpoint
-        .clone()
-        .unwrap_or_else(|| format!("https://dynamodb.{}.amazonaws.com", resolved.region));
-    // The connector's timers and pooled connections belong to this process's runtime.
-    let _guard = runtime::get()?.enter();
-    let c = Arc::new(
-        DynamoHttp::new(
-            &endpoint,
-            signer,
-            Duration::from_millis(config.connect_timeout_ms),
-            Duration::from_millis(config.attempt_timeout_ms),
-            config.max_attempts,
-        )
-        .map_err(Error::InvalidConfig)?,
-    );
-    runtime::count_client();
-    if let Some((_, old)) = clients.insert(key.to_string(), (pid, c.clone())) {
-        // A client inherited through fork() holds connections of the parent's runtime.
-        std::mem::forget(old);
-    }
-    Ok(c)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn with_endpoint(endpoint: &str) -> DynamoConfig {
+    /// A configuration that needs nothing from the environment.
+    fn given() -> DynamoConfig {
         DynamoConfig {
             table: Some("table".into()),
             region: Some("eu-west-1".into()),
-            endpoint: Some(endpoint.into()),
+            endpoint: Some("http://127.0.0.1:8000".into()),
             access_key_id: Some("AKIDEXAMPLE".into()),
             secret_access_key: Some("secret".into()),
             ..Default::default()
         }
     }
 
-    #[test]
-    fn endpoints_are_a_scheme_a_host_and_a_port() {
-        for ok in [
-            "http://127.0.0.1:8000",
-            "http://127.0.0.1:8000/",
-            "https://dynamodb.eu-west-1.amazonaws.com",
-            "http://[::1]:8000/",
-            "http://localhost",
-        ] {
-            let r = with_endpoint(ok).resolve();
-            assert_eq!(r.map(|r| r.endpoint), Ok(Some(ok.to_string())), "{ok}");
+    fn refused(c: DynamoConfig) -> String {
+        match c.resolve() {
+            Err(Error::InvalidConfig(m)) => m,
+            other => panic!("{c:?}: {other:?}"),
         }
     }
 
     #[test]
-    fn endpoints_with_a_path_a_query_or_user_info_are_refused() {
-        // Each of these was accepted, then sent to the path (signed as /) or with the
-        // credentials in the Host header.
-        for (bad, why) in [
-            ("http://host/prefix/path?x=1", "path"),
-            ("http://host/prefix", "path"),
-            ("http://host//", "path"),
-            ("http://host/?x=1", "query"),
-            ("http://host?x=1", "query"),
-            ("http://host/?", "query"),
-            ("http://user:p4ssw0rd@host", "user"),
-            ("http://user@host:8000/", "user"),
-            ("https://:p4ssw0rd@host", "user"),
-            ("http://host/#frag", "fragment"),
-            ("http://", "host"),
-            ("http://ho st", "host"),
-        ] {
-            match with_endpoint(bad).resolve() {
-                Err(Error::InvalidConfig(m)) => {
-                    assert!(m.contains(why), "{bad}: {m}");
-                    assert!(
-                        !m.contains("p4ssw0rd"),
-                        "{bad}: the message repeats the password: {m}"
-                    );
-                }
-                other => panic!("{bad}: {other:?}"),
+    fn defaults_are_the_documented_ones() {
+        // docs/decisions.md, decision 8.
+        let d = DynamoConfig::default();
+        assert_eq!(
+            (
+                d.connect_timeout_ms,
+                d.attempt_timeout_ms,
+                d.operation_timeout_ms
+            ),
+            (1000, 1000, 3000)
+        );
+        assert_eq!((d.max_attempts, d.compress_threshold), (3, 1024));
+        assert_eq!(
+            (&*d.key_attribute, &*d.ttl_attribute, &*d.value_attribute),
+            ("id", "ttl", "value")
+        );
+        assert!(!d.consistent_read);
+    }
+
+    #[test]
+    fn given_settings_are_resolved_as_given() {
+        let r = given().resolve().unwrap();
+        assert_eq!(
+            r,
+            Resolved {
+                table: "table".into(),
+                region: "eu-west-1".into(),
+                endpoint: Some("http://127.0.0.1:8000".into()),
+                credentials: ("AKIDEXAMPLE".into(), "secret".into(), None),
             }
+        );
+        let c = client_config(&given(), &r);
+        assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.endpoint.as_deref(), Some("http://127.0.0.1:8000"));
+        assert_eq!(
+            (c.connect_timeout, c.attempt_timeout, c.max_attempts),
+            (Duration::from_secs(1), Duration::from_secs(1), 3)
+        );
+    }
+
+    #[test]
+    fn table_names_are_checked() {
+        for ok in ["abc", "My.table-1_x", &"t".repeat(255)] {
+            let c = DynamoConfig {
+                table: Some(ok.to_string()),
+                ..given()
+            };
+            assert_eq!(c.resolve().map(|r| r.table), Ok(ok.to_string()));
         }
+        for bad in ["ab", "with space", "t\u{e9}", "a/b", &"t".repeat(256)] {
+            let m = refused(DynamoConfig {
+                table: Some(bad.to_string()),
+                ..given()
+            });
+            assert!(m.contains("not a DynamoDB table name"), "{bad}: {m}");
+        }
+    }
+
+    #[test]
+    fn attribute_names_are_distinct_and_bounded() {
+        let m = refused(DynamoConfig {
+            ttl_attribute: String::new(),
+            ..given()
+        });
+        assert!(m.contains("ttl attribute name must be 1-255 bytes"), "{m}");
+        let m = refused(DynamoConfig {
+            value_attribute: "v".repeat(256),
+            ..given()
+        });
+        assert!(m.contains("value attribute name"), "{m}");
+        for (k, t, v) in [("a", "a", "v"), ("a", "t", "a"), ("k", "a", "a")] {
+            let m = refused(DynamoConfig {
+                key_attribute: k.into(),
+                ttl_attribute: t.into(),
+                value_attribute: v.into(),
+                ..given()
+            });
+            assert!(m.contains("three different names"), "{k} {t} {v}: {m}");
+        }
+    }
+
+    #[test]
+    fn timeouts_and_attempts_must_be_positive() {
+        let zero: [fn(&mut DynamoConfig); 4] = [
+            |c| c.connect_timeout_ms = 0,
+            |c| c.attempt_timeout_ms = 0,
+            |c| c.operation_timeout_ms = 0,
+            |c| c.max_attempts = 0,
+        ];
+        for set in zero {
+            let mut c = given();
+            set(&mut c);
+            assert!(refused(c).contains("must be positive"));
+        }
+    }
+
+    #[test]
+    fn endpoints_and_credentials_are_checked_at_resolution() {
+        let m = refused(DynamoConfig {
+            endpoint: Some("http://host/prefix".into()),
+            ..given()
+        });
+        assert!(m.contains("a path"), "{m}");
+        let m = refused(DynamoConfig {
+            secret_access_key: None,
+            ..given()
+        });
+        assert!(m.contains("go together"), "{m}");
+    }
+
+    #[test]
+    fn client_keys_tell_configurations_apart() {
+        let key = |c: &DynamoConfig| client_key(c, &c.resolve().unwrap());
+        assert_eq!(key(&given()), key(&given()));
+        let others = [
+            DynamoConfig {
+                table: Some("other".into()),
+                ..given()
+            },
+            DynamoConfig {
+                secret_access_key: Some("other".into()),
+                ..given()
+            },
+            DynamoConfig {
+                attempt_timeout_ms: 999,
+                ..given()
+            },
+            DynamoConfig {
+                max_attempts: 4,
+                ..given()
+            },
+        ];
+        for c in &others {
+            assert_ne!(key(c), key(&given()), "{c:?}");
+        }
+        // What the client does not depend on shares it.
+        let same = DynamoConfig {
+            namespace: "other".into(),
+            consistent_read: true,
+            ..given()
+        };
+        assert_eq!(key(&same), key(&given()));
     }
 }

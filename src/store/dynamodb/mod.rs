@@ -4,28 +4,35 @@
 //! DynamoDB delete items, days late), binary-safe (values in a `B` attribute, compressed above
 //! a threshold), and bounded in time (every call within `operationTimeoutMs`).
 
+//!
+//! The AWS client it sends through (HTTP, SigV4, retries, the runtime) is `crate::aws`; this
+//! module is the cache's side: the item layout (`item`), the request bodies and answers of each
+//! operation (`read`, `write`), the namespace version (`version`), batching (`batch`), table
+//! creation (`admin`), and [`DynamoStore`].
+
 mod admin;
 pub mod batch;
 pub mod config;
-pub mod http;
 pub mod item;
 pub mod read;
-pub mod sigv4;
 mod version;
 pub mod write;
 
 pub use self::version::VERSION_TTL;
 
-use self::batch::{Backoff, GET_CHUNK, WRITE_CHUNK};
+use self::batch::{GET_CHUNK, WRITE_CHUNK};
 use self::config::{DynamoConfig, Resolved};
-use self::http::{CallError, DynamoHttp};
 use self::read::Fetched;
 use self::write::Write;
 use super::Store;
+use crate::aws::config as aws_config;
+use crate::aws::http::{CallError, DynamoHttp};
+use crate::aws::retry::Backoff;
+use crate::aws::runtime;
 use crate::clock::Clock;
 use crate::entry::Entry;
 use crate::error::{Error, Result};
-use crate::{key, runtime};
+use crate::key;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -37,7 +44,7 @@ pub struct DynamoStore {
     resolved: Resolved,
     clock: Arc<dyn Clock>,
     version_key: String,
-    /// This configuration's key in the process's client cache (`config::client`).
+    /// This configuration's key in the process's client cache (`aws::config::client`).
     client_key: String,
     /// The process that last used this store, with its runtime and client: a call looks them
     /// up here, and in the process-wide caches only on first use and after a fork.
@@ -91,9 +98,11 @@ impl DynamoStore {
             }
         }
         let rt = runtime::get()?;
-        let client = config::client(&self.client_key, pid, &self.config, &self.resolved)?;
+        let client = aws_config::client(&self.client_key, pid, || {
+            config::client_config(&self.config, &self.resolved)
+        })?;
         if let Some(inherited) = local.replace((pid, rt, client.clone())) {
-            // Never dropped: it belongs to the parent's runtime (see `config::client`).
+            // Never dropped: it belongs to the parent's runtime (see `aws::config::client`).
             std::mem::forget(inherited);
         }
         Ok((rt, client))
@@ -103,8 +112,9 @@ impl DynamoStore {
         Duration::from_millis(self.config.operation_timeout_ms)
     }
 
-    /// A read: `body` sent as it is, the answer parsed by `parse` (the typed read path).
-    async fn read<T>(
+    /// Sends operation `op` (a read or a write) with `body` as it is, and parses the answer with
+    /// `parse` (the typed paths of `read` and `write`).
+    async fn call<T>(
         &self,
         client: &DynamoHttp,
         op: &str,
@@ -128,7 +138,7 @@ impl DynamoStore {
         if let [id] = ids {
             let body = read::get_body(config, table, id, consistent);
             let found = self
-                .read(client, "GetItem", body, |a| read::parse_get(config, a))
+                .call(client, "GetItem", body, |a| read::parse_get(config, a))
                 .await?;
             return Ok(found.into_iter().collect());
         }
@@ -139,7 +149,7 @@ impl DynamoStore {
             |chunk: Vec<&str>| async move {
                 let body = read::batch_get_body(config, table, &chunk, consistent);
                 let (found, left) = self
-                    .read(client, "BatchGetItem", body, |a| {
+                    .call(client, "BatchGetItem", body, |a| {
                         read::parse_batch_get(config, a)
                     })
                     .await?;
@@ -161,7 +171,7 @@ impl DynamoStore {
                 "DeleteItem"
             };
             let body = write::single_body(config, table, w);
-            return self.read(client, op, body, |_| Ok(())).await;
+            return self.call(client, op, body, |_| Ok(())).await;
         }
         batch::run(
             writes,
@@ -170,7 +180,7 @@ impl DynamoStore {
             |chunk: Vec<Write<'_>>| async move {
                 let body = write::batch_body(config, table, &chunk);
                 let left = self
-                    .read(client, "BatchWriteItem", body, |a| {
+                    .call(client, "BatchWriteItem", body, |a| {
                         write::parse_unprocessed(config, a)
                     })
                     .await?;
@@ -180,6 +190,94 @@ impl DynamoStore {
         )
         .await
         .map(drop)
+    }
+
+    /// The namespace version this process knows: `(version, still fresh)`.
+    fn known_version(&self) -> Option<(u64, bool)> {
+        version::known(&self.version_key)
+    }
+
+    async fn namespace_version(&self, client: &DynamoHttp) -> Result<u64> {
+        if let Some((v, true)) = self.known_version() {
+            return Ok(v);
+        }
+        let id = item::version_id(&self.config.namespace);
+        let body = read::get_body(&self.config, self.table(), &id, true);
+        let v = self
+            .call(client, "GetItem", body, |a| {
+                read::parse_number(a, item::VERSION_ATTRIBUTE)
+            })
+            .await?
+            .unwrap_or(0);
+        self.set_version(v);
+        Ok(v)
+    }
+
+    /// Moves the namespace to its next version (`clear()`): one UpdateItem.
+    async fn next_version(&self, client: &DynamoHttp) -> Result<u64> {
+        let body = version::next_version_body(&self.config, self.table());
+        let v = self
+            .call(client, "UpdateItem", body, |a| {
+                read::parse_number(a, item::VERSION_ATTRIBUTE)
+            })
+            .await?
+            .ok_or_else(|| {
+                Error::Storage("DynamoDB UpdateItem answered no namespace version".into())
+            })?;
+        self.set_version(v);
+        Ok(v)
+    }
+
+    /// Reads `keys` at the current namespace version; answers the items and the ids read.
+    /// When the version must be read again, it is read at the same time as the items under the
+    /// version last known (or 0): one round trip unless the namespace was cleared meanwhile.
+    async fn read_current(
+        &self,
+        client: &DynamoHttp,
+        keys: &[&[u8]],
+    ) -> Result<(Vec<Fetched>, Vec<String>)> {
+        let ns = &self.config.namespace;
+        let ids = |v: u64| {
+            let prefix = item::prefix(ns, v);
+            keys.iter()
+                .map(|k| item::id(&prefix, k))
+                .collect::<Vec<_>>()
+        };
+        let guess = match self.known_version() {
+            Some((v, true)) => {
+                let ids = ids(v);
+                return Ok((self.fetch(client, &ids).await?, ids));
+            }
+            Some((v, false)) => v,
+            None => 0,
+        };
+        let guessed = ids(guess);
+        let (v, items) = futures_util::future::join(
+            self.namespace_version(client),
+            self.fetch(client, &guessed),
+        )
+        .await;
+        let v = v?;
+        if v == guess {
+            return Ok((items?, guessed));
+        }
+        let ids = ids(v);
+        Ok((self.fetch(client, &ids).await?, ids))
+    }
+
+    fn set_version(&self, v: u64) {
+        version::remember(&self.version_key, v);
+    }
+
+    /// Creates the table (string partition key, on-demand capacity) unless it exists, waits
+    /// until it is active, and enables TTL on the ttl attribute. Answers what it did; a TTL the
+    /// endpoint does not support (local emulators) is said, not an error.
+    pub fn create_table(&self) -> Result<String> {
+        let limit = admin::CREATE_WAIT + self.limit();
+        self.run("CreateTable", limit, |client| async move {
+            let c = &self.config;
+            admin::create_table(&client, self.table(), &c.key_attribute, &c.ttl_attribute).await
+        })
     }
 }
 

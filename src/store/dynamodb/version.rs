@@ -1,11 +1,9 @@
-//! The namespace version: moved by `clear()`, kept in the item `namespace '!ns'`, and trusted
-//! by this process for [`VERSION_TTL`] after it read or set it.
+//! The namespace version: moved by `clear()` (an UpdateItem, [`next_version_body`]), kept in
+//! the item `namespace '!ns'`, and trusted by this process for [`VERSION_TTL`] after it read or
+//! set it. `DynamoStore` reads and moves it.
 
 use super::config::DynamoConfig;
-use super::http::DynamoHttp;
-use super::read::{self, Fetched};
-use super::{item, DynamoStore};
-use crate::error::{Error, Result};
+use super::{item, read};
 use once_cell::sync::Lazy;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -18,91 +16,22 @@ pub const VERSION_TTL: Duration = Duration::from_secs(1);
 /// pool of a namespace sees this process's `clear()` at once.
 static VERSIONS: Lazy<Mutex<HashMap<String, (u64, Instant)>>> = Lazy::new(Default::default);
 
-impl DynamoStore {
-    /// The namespace version this process knows: `(version, still fresh)`.
-    fn known_version(&self) -> Option<(u64, bool)> {
-        let versions = VERSIONS.lock().unwrap_or_else(|e| e.into_inner());
-        versions
-            .get(&self.version_key)
-            .map(|&(v, at)| (v, at.elapsed() < VERSION_TTL))
-    }
+/// The version of the namespace under `key` this process knows: `(version, still fresh)`.
+pub(super) fn known(key: &str) -> Option<(u64, bool)> {
+    let versions = VERSIONS.lock().unwrap_or_else(|e| e.into_inner());
+    versions
+        .get(key)
+        .map(|&(v, at)| (v, at.elapsed() < VERSION_TTL))
+}
 
-    pub(super) async fn namespace_version(&self, client: &DynamoHttp) -> Result<u64> {
-        if let Some((v, true)) = self.known_version() {
-            return Ok(v);
-        }
-        let id = item::version_id(&self.config.namespace);
-        let body = read::get_body(&self.config, self.table(), &id, true);
-        let v = self
-            .read(client, "GetItem", body, |a| {
-                read::parse_number(a, item::VERSION_ATTRIBUTE)
-            })
-            .await?
-            .unwrap_or(0);
-        self.set_version(v);
-        Ok(v)
-    }
-
-    /// Moves the namespace to its next version (`clear()`): one UpdateItem.
-    pub(super) async fn next_version(&self, client: &DynamoHttp) -> Result<u64> {
-        let body = next_version_body(&self.config, self.table());
-        let v = self
-            .read(client, "UpdateItem", body, |a| {
-                read::parse_number(a, item::VERSION_ATTRIBUTE)
-            })
-            .await?
-            .ok_or_else(|| {
-                Error::Storage("DynamoDB UpdateItem answered no namespace version".into())
-            })?;
-        self.set_version(v);
-        Ok(v)
-    }
-
-    /// Reads `keys` at the current namespace version; answers the items and the ids read.
-    /// When the version must be read again, it is read at the same time as the items under the
-    /// version last known (or 0): one round trip unless the namespace was cleared meanwhile.
-    pub(super) async fn read_current(
-        &self,
-        client: &DynamoHttp,
-        keys: &[&[u8]],
-    ) -> Result<(Vec<Fetched>, Vec<String>)> {
-        let ns = &self.config.namespace;
-        let ids = |v: u64| {
-            let prefix = item::prefix(ns, v);
-            keys.iter()
-                .map(|k| item::id(&prefix, k))
-                .collect::<Vec<_>>()
-        };
-        let guess = match self.known_version() {
-            Some((v, true)) => {
-                let ids = ids(v);
-                return Ok((self.fetch(client, &ids).await?, ids));
-            }
-            Some((v, false)) => v,
-            None => 0,
-        };
-        let guessed = ids(guess);
-        let (v, items) = futures_util::future::join(
-            self.namespace_version(client),
-            self.fetch(client, &guessed),
-        )
-        .await;
-        let v = v?;
-        if v == guess {
-            return Ok((items?, guessed));
-        }
-        let ids = ids(v);
-        Ok((self.fetch(client, &ids).await?, ids))
-    }
-
-    pub(super) fn set_version(&self, v: u64) {
-        let mut versions = VERSIONS.lock().unwrap_or_else(|e| e.into_inner());
-        versions.insert(self.version_key.clone(), (v, Instant::now()));
-    }
+/// Remembers `v` as the version of the namespace under `key`, fresh from now.
+pub(super) fn remember(key: &str, v: u64) {
+    let mut versions = VERSIONS.lock().unwrap_or_else(|e| e.into_inner());
+    versions.insert(key.to_string(), (v, Instant::now()));
 }
 
 /// An UpdateItem adding 1 to the version of the store's namespace, answering the new version.
-fn next_version_body(config: &DynamoConfig, table: &str) -> Vec<u8> {
+pub(super) fn next_version_body(config: &DynamoConfig, table: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 + table.len());
     out.extend_from_slice(b"{\"TableName\":");
     read::json_str(&mut out, table);

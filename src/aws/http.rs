@@ -3,7 +3,7 @@
 //! replaced aws-sdk-dynamodb, whose request pipeline cost 2.2x the CPU of a plain ext-curl PHP
 //! client per GetItem (docs/decisions.md).
 
-use super::batch::Backoff;
+use super::retry::Backoff;
 use super::sigv4::{amz_date, now_secs, Signer};
 use crate::error::Error;
 use bytes::Bytes;

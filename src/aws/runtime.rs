@@ -38,7 +38,7 @@ pub fn block_on<F: Future>(f: F) -> Result<F::Output> {
     Ok(get()?.block_on(f))
 }
 
-/// Counts a DynamoDB client built (see `store::dynamodb::config::client`).
+/// Counts a client built (see `aws::config::client`).
 pub fn count_client() {
     CLIENTS_CREATED.fetch_add(1, Ordering::Relaxed);
 }

@@ -1,0 +1,12 @@
+//! A lean AWS client for DynamoDB's JSON protocol: HTTP/1.1 with kept-alive connections
+//! (`http`), SigV4 (`sigv4`), retries with jittered backoff (`retry`), the client's settings
+//! and its per-process cache (`config`), and the per-process Tokio runtime it runs on
+//! (`runtime`). It sends operations and answers their bodies; it knows nothing of the cache's
+//! items, entries or namespaces (those are `store::dynamodb`). Why it exists instead of
+//! aws-sdk-dynamodb: docs/decisions.md, decision 9.
+
+pub mod config;
+pub mod http;
+pub mod retry;
+pub mod runtime;
+pub mod sigv4;
