@@ -33,17 +33,21 @@ namespace LambdaCache\Native {
     {
         /**
          * @param bool|list<string>|null $allowed_classes classes a cached value may contain:
-         *        null or false none, true any
-         * @throws InvalidArgumentException for a bad namespace, budget or $allowed_classes
+         *        false none, true or null any
+         * @param string|null $integrity_key a secret of at least 16 bytes: entries are written
+         *        with a MAC and only read when it checks out; null = env
+         *        LAMBDA_CACHE_INTEGRITY_KEY, '' = none
+         * @throws InvalidArgumentException for a bad namespace, budget, $allowed_classes or
+         *         $integrity_key
          * @throws StoreException when the directory cannot be opened
          */
-        public function __construct(string $directory, string $namespace, int $max_bytes, mixed $allowed_classes) {}
+        public function __construct(string $directory, string $namespace, int $max_bytes, mixed $allowed_classes, mixed $integrity_key = null) {}
 
         /**
          * The value under $key, or $miss itself when there is none.
          * @throws InvalidArgumentException for a key that is not a string or breaks the key rules
-         * @throws StoreException when a stored value cannot be read back (code 4 or 6) or the
-         *         store fails (code 7)
+         * @throws StoreException when a stored value cannot be read back (code 4 or 6; 6 also
+         *         for an entry whose integrity tag does not check out) or the store fails (code 7)
          */
         public function get(mixed $key, mixed $miss): mixed {}
 
@@ -107,16 +111,17 @@ namespace LambdaCache\Native {
          *        consistentRead, connectTimeoutMs, attemptTimeoutMs, operationTimeoutMs,
          *        maxAttempts, compressThreshold (null = default or environment)
          * @param bool|list<string>|null $allowed_classes classes a cached value may contain:
-         *        null or false none, true any
-         * @throws InvalidArgumentException for a bad option or $allowed_classes
+         *        false none, true or null any
+         * @param string|null $integrity_key as for TmpStore
+         * @throws InvalidArgumentException for a bad option, $allowed_classes or $integrity_key
          */
-        public function __construct(array $options, mixed $allowed_classes) {}
+        public function __construct(array $options, mixed $allowed_classes, mixed $integrity_key = null) {}
 
         /**
          * The value under $key, or $miss itself when there is none.
          * @throws InvalidArgumentException for a key that is not a string or breaks the key rules
-         * @throws StoreException when a stored value cannot be read back (code 4 or 6) or the
-         *         store fails (code 7)
+         * @throws StoreException when a stored value cannot be read back (code 4 or 6; 6 also
+         *         for an entry whose integrity tag does not check out) or the store fails (code 7)
          */
         public function get(mixed $key, mixed $miss): mixed {}
 

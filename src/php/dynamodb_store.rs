@@ -6,11 +6,12 @@ use super::ops;
 use super::store_class::native_store;
 use crate::classes::ClassPolicy;
 use crate::clock;
+use crate::entry::IntegrityKey;
 use crate::error::{Error, Result};
 use crate::runtime;
 use crate::store::dynamodb::config::DynamoConfig;
 use crate::store::dynamodb::DynamoStore as Core;
-use crate::store::Store;
+use crate::store::{Sealed, Store};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
@@ -19,17 +20,24 @@ use std::cell::RefCell;
 #[php_class]
 #[php(name = "LambdaCache\\Native\\DynamoDbStore")]
 pub struct DynamoDbStore {
-    store: Core,
+    store: Sealed<Core>,
     policy: ClassPolicy,
     memo: RefCell<Memo>,
 }
 
 native_store!(DynamoDbStore {
     /// `$options`: the keys of `DynamoConfig` in camelCase (README, "Configuration").
-    pub fn __construct(options: &ZendHashTable, allowed_classes: &Zval) -> NResult<Self> {
+    pub fn __construct(
+        options: &ZendHashTable,
+        allowed_classes: &Zval,
+        integrity_key: Option<&Zval>,
+    ) -> NResult<Self> {
+        let config = config(options).php()?;
+        let mac = IntegrityKey::resolve(ops::secret_of(integrity_key), config.namespace.as_bytes())
+            .php()?;
         Ok(DynamoDbStore {
             policy: ops::class_policy(allowed_classes).php()?,
-            store: Core::open(config(options).php()?, clock::system()).php()?,
+            store: Sealed::new(Core::open(config, clock::system()).php()?, mac),
             memo: RefCell::default(),
         })
     }

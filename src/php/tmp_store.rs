@@ -6,8 +6,9 @@ use super::ops;
 use super::store_class::native_store;
 use crate::classes::ClassPolicy;
 use crate::clock;
+use crate::entry::IntegrityKey;
 use crate::store::tmp::{TmpConfig, TmpStore as Core};
-use crate::store::Store;
+use crate::store::{Sealed, Store};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
@@ -16,7 +17,7 @@ use std::cell::RefCell;
 #[php_class]
 #[php(name = "LambdaCache\\Native\\TmpStore")]
 pub struct TmpStore {
-    store: Core,
+    store: Sealed<Core>,
     policy: ClassPolicy,
     memo: RefCell<Memo>,
 }
@@ -27,7 +28,9 @@ native_store!(TmpStore {
         namespace: String,
         max_bytes: i64,
         allowed_classes: &Zval,
+        integrity_key: Option<&Zval>,
     ) -> NResult<Self> {
+        let mac = IntegrityKey::resolve(ops::secret_of(integrity_key), namespace.as_bytes()).php()?;
         let config = TmpConfig {
             directory: directory.into(),
             namespace,
@@ -35,7 +38,7 @@ native_store!(TmpStore {
         };
         Ok(TmpStore {
             policy: ops::class_policy(allowed_classes).php()?,
-            store: Core::open(config, clock::system()).php()?,
+            store: Sealed::new(Core::open(config, clock::system()).php()?, mac),
             memo: RefCell::default(),
         })
     }
