@@ -27,9 +27,11 @@ final class DynamoDbCachePool extends AbstractPool
      * @param int               $operationTimeoutMs per cache call, retries included
      * @param int               $maxAttempts        HTTP attempts per request (retries of throttling, 5xx, resets)
      * @param int               $compressThreshold  values of at least this many bytes are compressed (0 = never)
-     * @param bool|list<string> $allowedClasses     which classes cached objects may have (see README)
+     * @param bool|list<string> $allowedClasses     which classes cached objects may have (default true = any; see README)
      * @param object|null       $logger             a PSR-3 logger for failures (else E_USER_WARNING)
      * @param bool              $strict             throw CacheException on failures instead of reporting them
+     * @param string|null       $integrityKey       a secret of at least 16 bytes: entries without its MAC
+     *                                              are misses (default: env LAMBDA_CACHE_INTEGRITY_KEY; '' = none)
      */
     public function __construct(
         ?string $table = null,
@@ -49,13 +51,14 @@ final class DynamoDbCachePool extends AbstractPool
         int $operationTimeoutMs = 3000,
         int $maxAttempts = 3,
         int $compressThreshold = 1024,
-        bool|array $allowedClasses = false,
+        bool|array $allowedClasses = true,
         ?object $logger = null,
         bool $strict = false,
+        #[\SensitiveParameter] ?string $integrityKey = null,
     ) {
         $options = \get_defined_vars();
-        unset($options['defaultLifetime'], $options['allowedClasses'], $options['logger'], $options['strict']);
-        parent::__construct(static fn () => new DynamoDbStore($options, $allowedClasses), $defaultLifetime, $logger, $strict);
+        unset($options['defaultLifetime'], $options['allowedClasses'], $options['logger'], $options['strict'], $options['integrityKey']);
+        parent::__construct(static fn () => new DynamoDbStore($options, $allowedClasses, $integrityKey), $defaultLifetime, $logger, $strict);
     }
 
     /**
