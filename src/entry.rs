@@ -131,6 +131,11 @@ impl<'a> Entry<'a> {
         })
     }
 
+    /// The entry's bytes as stored (header, payload as stored, tag).
+    pub fn stored(&self) -> &'a [u8] {
+        self.stored
+    }
+
     /// Whether the entry is expired at `now_ms`.
     pub fn is_expired(&self, now_ms: u64) -> bool {
         self.expires_at_ms != 0 && self.expires_at_ms <= now_ms

@@ -48,7 +48,11 @@ trait PoolIntegrityTests
         $writer = $this->keyedPool('tamper', self::SECRET);
         $this->assertTrue($writer->save($writer->getItem('spy')->set(new WakeupSpy('original-marker'))));
         $this->assertTrue($writer->save($writer->getItem('spy2')->set(new WakeupSpy('original-marker'))));
-        $this->assertGreaterThanOrEqual(2, $this->changeStoredBytes('original-marker', 'tampered-marker'), 'the test did not change the stored entries');
+        $this->assertTrue($writer->save($writer->getItem('spy3')->set(new WakeupSpy('original-marker'))));
+        // A pool that read the entry before the change (and so knows its bytes as verified).
+        $early = $this->keyedPool('tamper', self::SECRET, $earlyLogger = new TestLogger());
+        $this->assertEquals(new WakeupSpy('original-marker'), $early->getItem('spy3')->get());
+        $this->assertGreaterThanOrEqual(3, $this->changeStoredBytes('original-marker', 'tampered-marker'), 'the test did not change the stored entries');
 
         // Without the key the change goes through (what the key is for).
         WakeupSpy::$wakeups = 0;
@@ -66,6 +70,8 @@ trait PoolIntegrityTests
         $logger->reset();
         $this->assertFalse(Items::toArray($reader->getItems(['spy2']))['spy2']->isHit(), 'getItems(): a changed entry was a hit');
         $logger->assertReported('getItems() of a changed entry');
+        $this->assertFalse($early->getItem('spy3')->isHit(), 'a changed entry was a hit for a pool that had read it before');
+        $earlyLogger->assertReported('getItem() of an entry changed after a read');
         $this->assertSame(0, WakeupSpy::$wakeups, 'a changed entry reached unserialize()');
 
         // The pool still works for what it writes itself.

@@ -7,6 +7,7 @@ mod tmp_lru;
 
 use crate::entry::{self, Encoding, Entry, IntegrityKey};
 use crate::error::{Error, Result};
+use std::cell::RefCell;
 
 /// What a store keeps: encoded entries (see `entry`) under cache keys of one namespace.
 pub trait Store {
@@ -64,11 +65,61 @@ pub trait Store {
 pub struct Sealed<S> {
     store: S,
     key: Option<IntegrityKey>,
+    verified: RefCell<Verified>,
+}
+
+/// The entries a [`Sealed`] store verified lately, in [`Verified::SLOTS`] slots picked by a
+/// hash of the cache key (a direct-mapped cache, its buffers reused): reading the same bytes
+/// under the same key again costs a compare instead of a MAC, since bytes equal to bytes whose
+/// tag checked out are authentic. Only keys up to [`Verified::MAX_KEY`] and entries up to
+/// [`Verified::MAX_ENTRY`] bytes are kept, so it holds at most about 1.3 MiB.
+#[derive(Default)]
+struct Verified {
+    slots: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Verified {
+    const SLOTS: usize = 1024;
+    const MAX_KEY: usize = 256;
+    const MAX_ENTRY: usize = 1024;
+
+    /// The slot of `key` (FNV-1a: keys that share a slot only take turns).
+    fn slot(&mut self, key: &[u8]) -> &mut (Vec<u8>, Vec<u8>) {
+        if self.slots.is_empty() {
+            self.slots.resize_with(Self::SLOTS, Default::default);
+        }
+        let h = key.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        &mut self.slots[(h as usize) & (Self::SLOTS - 1)]
+    }
 }
 
 impl<S: Store> Sealed<S> {
     pub fn new(store: S, key: Option<IntegrityKey>) -> Self {
-        Sealed { store, key }
+        Sealed {
+            store,
+            key,
+            verified: RefCell::default(),
+        }
+    }
+
+    /// Verifies `e` as the entry of `key`, through the bytes already verified.
+    fn check(&self, mac: &IntegrityKey, key: &[u8], e: &Entry<'_>) -> Result<()> {
+        let stored = e.stored();
+        let mut verified = self.verified.borrow_mut();
+        let (k, bytes) = verified.slot(key);
+        if !bytes.is_empty() && bytes.as_slice() == stored && k.as_slice() == key {
+            return Ok(());
+        }
+        mac.verify(key, e)?;
+        if key.len() <= Verified::MAX_KEY && stored.len() <= Verified::MAX_ENTRY {
+            k.clear();
+            k.extend_from_slice(key);
+            bytes.clear();
+            bytes.extend_from_slice(stored);
+        }
+        Ok(())
     }
 }
 
@@ -89,7 +140,7 @@ impl<S: Store> Store for Sealed<S> {
         match &self.key {
             None => self.store.get_many(keys, found),
             Some(mac) => self.store.get_many(keys, &mut |i, e| {
-                mac.verify(keys[i], &e)?;
+                self.check(mac, keys[i], &e)?;
                 found(i, e)
             }),
         }
@@ -102,15 +153,16 @@ impl<S: Store> Store for Sealed<S> {
     ) -> Result<()> {
         match &self.key {
             None => self.store.get_many(keys, &mut |i, e| found(i, Ok(e))),
-            Some(mac) => self
-                .store
-                .get_many(keys, &mut |i, e| match mac.verify(keys[i], &e) {
-                    Ok(()) => found(i, Ok(e)),
-                    Err(err) => {
-                        let _ = found(i, Err(err.clone()));
-                        Err(err)
-                    }
-                }),
+            Some(mac) => {
+                self.store
+                    .get_many(keys, &mut |i, e| match self.check(mac, keys[i], &e) {
+                        Ok(()) => found(i, Ok(e)),
+                        Err(err) => {
+                            let _ = found(i, Err(err.clone()));
+                            Err(err)
+                        }
+                    })
+            }
         }
     }
 
@@ -178,7 +230,6 @@ pub fn frame(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
     use std::collections::HashMap;
 
     /// A store in a map, to test what [`Sealed`] and [`frame`] add.
@@ -274,6 +325,40 @@ mod tests {
             read(&ShareMap(map), &[b"own", b"other"]),
             [Some(b"O:1:\"X\":0:{}".to_vec()), Some(b"b:1;".to_vec())]
         );
+    }
+
+    #[test]
+    fn an_entry_changed_after_it_was_verified_is_refused() {
+        let keyed = Sealed::new(MapStore::default(), key(b"secret-one-0123456789"));
+        put(&keyed, b"k", b"s:5:\"first\";");
+        for _ in 0..2 {
+            assert_eq!(read(&keyed, &[b"k"]), [Some(b"s:5:\"first\";".to_vec())]);
+        }
+        let map = &keyed.store;
+        let mut changed = map.0.borrow()[&b"k"[..]].clone();
+        let at = entry::HEADER_LEN + 5;
+        changed[at] ^= 1;
+        map.0.borrow_mut().insert(b"k".to_vec(), changed.clone());
+        assert_eq!(read(&keyed, &[b"k"]), [None]);
+        // Entries a key verified under one cache key do not pass under another.
+        map.0.borrow_mut().insert(b"k2".to_vec(), changed);
+        put(&keyed, b"k", b"s:5:\"first\";");
+        assert_eq!(read(&keyed, &[b"k"]), [Some(b"s:5:\"first\";".to_vec())]);
+        let own = map.0.borrow()[&b"k"[..]].clone();
+        map.0.borrow_mut().insert(b"k2".to_vec(), own);
+        assert_eq!(
+            read(&keyed, &[b"k2", b"k"]),
+            [None, Some(b"s:5:\"first\";".to_vec())]
+        );
+        // Large entries are verified on every read, never remembered.
+        let big = vec![b'x'; Verified::MAX_ENTRY + 1];
+        put(&keyed, b"big", &big);
+        assert_eq!(read(&keyed, &[b"big"]), [Some(big.clone())]);
+        assert!(keyed.verified.borrow_mut().slot(b"big").1.is_empty());
+        let mut changed = map.0.borrow()[&b"big"[..]].clone();
+        changed[entry::HEADER_LEN] ^= 1;
+        map.0.borrow_mut().insert(b"big".to_vec(), changed);
+        assert_eq!(read(&keyed, &[b"big"]), [None]);
     }
 
     #[test]
