@@ -13,7 +13,7 @@ LAYER   := $(CURDIR)/dist/lambda-cache-php-$(subst .,,$(PHP_VERSION))-$(ARCH).zi
 DOCKER_LAYERS := $(foreach v,82 83 84 85,$(foreach a,x86_64 arm64,docker-layer-php$(v)-$(a)))
 
 .PHONY: test-php84 layer-php84 build-php84-inside layer-php84-inside test-php84-inside
-.PHONY: all deps build demo layer test test-rust test-php test-php-only test-tmp-soak phpunit bench lint clean $(DOCKER_LAYERS)
+.PHONY: all deps build demo layer test test-rust test-php test-php-only test-tmp-soak phpunit bench soak lint clean $(DOCKER_LAYERS)
 
 all: build
 
@@ -90,9 +90,19 @@ test-php84-inside: layer-php84-inside
 bench: layer
 	cargo bench --no-default-features --locked --bench engines
 	cargo bench --no-default-features --locked --bench compression
+	cargo bench --no-default-features --locked --bench mac
 	$(PHPX) -d apc.enable_cli=1 -d opcache.enable_cli=1 benches/bench.php
+	$(PHPX) -d opcache.enable_cli=1 benches/integrity.php
 	DYNALITE_INSTANCES=2 scripts/dynalite.sh run -- $(PHPX) benches/dynamo.php
 	LAMBDA_CACHE_SO=$(SO) scripts/dynalite.sh run -- $(PHP) benches/startup.php
+
+# Leak run (not part of make test): mixed calls in one process on each store, memory and RSS
+# sampled; fails when either grows by 1 MiB after warm-up. SOAK_TMP_CALLS, SOAK_DYNAMO_CALLS.
+SOAK_TMP_CALLS    ?= 1000000
+SOAK_DYNAMO_CALLS ?= 500000
+soak: build
+	$(PHPX) benches/soak.php tmp $(SOAK_TMP_CALLS)
+	scripts/dynalite.sh run -- $(PHPX) benches/soak.php dynamo $(SOAK_DYNAMO_CALLS)
 
 lint:
 	cargo fmt --check

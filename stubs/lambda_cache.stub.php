@@ -33,21 +33,24 @@ namespace LambdaCache\Native {
     {
         /**
          * @param bool|list<string>|null $allowed_classes classes a cached value may contain:
-         *        null or false none, true any
+         *        false none, true or null any
          * @param string $directory any bytes (Linux paths need not be UTF-8); resolved to its
          *        canonical path, so every path to one directory shares one environment
+         * @param string|null $integrity_key a secret of at least 16 bytes: entries are written
+         *        with a MAC and only read when it checks out; null = env
+         *        LAMBDA_CACHE_INTEGRITY_KEY, '' = none; sensitive
          * @throws InvalidArgumentException for a bad namespace (also one that is not UTF-8),
-         *         budget or $allowed_classes
+         *         budget, $allowed_classes or $integrity_key
          * @throws StoreException when the directory cannot be opened, or is refused: a symlink,
          *         not owned by this user or writable by group or others (also data.mdb, lock.mdb)
          */
-        public function __construct(string $directory, string $namespace, int $max_bytes, mixed $allowed_classes) {}
+        public function __construct(string $directory, string $namespace, int $max_bytes, mixed $allowed_classes, #[\SensitiveParameter] mixed $integrity_key = null) {}
 
         /**
          * The value under $key, or $miss itself when there is none.
          * @throws InvalidArgumentException for a key that is not a string or breaks the key rules
-         * @throws StoreException when a stored value cannot be read back (code 4 or 6) or the
-         *         store fails (code 7)
+         * @throws StoreException when a stored value cannot be read back (code 4 or 6; 6 also
+         *         for an entry whose integrity tag does not check out) or the store fails (code 7)
          */
         public function get(mixed $key, mixed $miss): mixed {}
 
@@ -112,17 +115,18 @@ namespace LambdaCache\Native {
          *        maxAttempts, compressThreshold (null = default or environment); sensitive:
          *        stack traces show it as a SensitiveParameterValue
          * @param bool|list<string>|null $allowed_classes classes a cached value may contain:
-         *        null or false none, true any
-         * @throws InvalidArgumentException for a bad option or $allowed_classes (an endpoint
-         *         with a path, a query or user information included)
+         *        false none, true or null any
+         * @param string|null $integrity_key as for TmpStore
+         * @throws InvalidArgumentException for a bad option, $allowed_classes or $integrity_key
+         *         (an endpoint with a path, a query or user information included)
          */
-        public function __construct(#[\SensitiveParameter] array $options, mixed $allowed_classes) {}
+        public function __construct(#[\SensitiveParameter] array $options, mixed $allowed_classes, #[\SensitiveParameter] mixed $integrity_key = null) {}
 
         /**
          * The value under $key, or $miss itself when there is none.
          * @throws InvalidArgumentException for a key that is not a string or breaks the key rules
-         * @throws StoreException when a stored value cannot be read back (code 4 or 6) or the
-         *         store fails (code 7)
+         * @throws StoreException when a stored value cannot be read back (code 4 or 6; 6 also
+         *         for an entry whose integrity tag does not check out) or the store fails (code 7)
          */
         public function get(mixed $key, mixed $miss): mixed {}
 

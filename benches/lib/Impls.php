@@ -69,6 +69,13 @@ function implementations(): array
             static fn (CacheItemPoolInterface $pool): CacheInterface => new \LambdaCache\Psr16Cache($pool),
         ),
         new Impl(
+            'ours-mac',
+            'LambdaCache + integrityKey',
+            true,
+            static fn (string $dir) => new \LambdaCache\TmpCachePool(namespace: Impl::NAMESPACE, directory: $dir, integrityKey: 'bench-integrity-key-0123456789abcdef'),
+            static fn (CacheItemPoolInterface $pool): CacheInterface => new \LambdaCache\Psr16Cache($pool),
+        ),
+        new Impl(
             'filesystem',
             'symfony FilesystemAdapter',
             false,

@@ -16,13 +16,14 @@ trait ConformanceSupport
      * A pool on this test's storage. Every pool made in one test shares the same storage (a
      * second pool with the same namespace sees what the first one saved).
      *
-     * @param bool|array $allowedClasses false: no objects; true: any class; list: those classes
+     * @param bool|array|null $allowedClasses false: no objects; true: any class; list: those
+     *                                      classes; null: the pool's default (not passed)
      * @param object|null $logger receives warning(string $message, array $context) reports
      */
     abstract protected function createPool(
         string $namespace = 'test',
         int $defaultLifetime = 0,
-        bool|array $allowedClasses = false,
+        bool|array|null $allowedClasses = null,
         ?object $logger = null
     ): CacheItemPoolInterface;
 

@@ -77,7 +77,7 @@ trait PoolFailureTests
 
     public function testFailuresGoToALoggerSetLater(): void
     {
-        $pool = $this->createPool('failures');
+        $pool = $this->createPool('failures', 0, false);
         $logger = new TestLogger();
         $pool->setLogger($logger);
         $this->assertFalse($this->saveValue($pool, 'k', new \stdClass()));

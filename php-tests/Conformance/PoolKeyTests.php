@@ -59,6 +59,36 @@ trait PoolKeyTests
         $this->assertSame([], $failures);
     }
 
+    public function testGetItemsKeysAreTheStringsGivenEvenWhenNumeric(): void
+    {
+        $pool = $this->createPool();
+        $this->assertTrue($pool->save($pool->getItem('123')->set('hit')));
+        $cases = [
+            'one numeric key' => ['123'],
+            'mixed' => ['a', '123', '0', '-7', '1.5', '007', 'a', '123'],
+            'none numeric' => ['a', 'b'],
+        ];
+        foreach (['stored' => $pool, 'with a deferred item' => null] as $mode => $p) {
+            if ($p === null) {
+                $p = $this->createPool();
+                $this->assertTrue($p->saveDeferred($p->getItem('0')->set('deferred')));
+            }
+            foreach ($cases as $label => $keys) {
+                $seen = [];
+                foreach ($p->getItems($keys) as $key => $item) {
+                    $this->assertSame($item->getKey(), $key, "{$mode}, {$label}: the array key is not the item's key");
+                    $seen[] = $key;
+                }
+                $this->assertSame(array_values(array_unique($keys)), $seen, "{$mode}, {$label}");
+            }
+            $items = $p->getItems(['123', '0']);
+            foreach ($items as $key => $item) {
+                $this->assertSame(['123' => 'hit', '0' => $mode === 'stored' ? null : 'deferred'][$key], $item->get(), "{$mode}: {$key}");
+            }
+        }
+        $this->assertIsArray($pool->getItems(['a', 'b']), 'without numeric keys getItems() returns an array');
+    }
+
     public function testDeleteWorksForEveryValidKey(): void
     {
         $pool = $this->createPool();

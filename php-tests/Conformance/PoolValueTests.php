@@ -11,6 +11,33 @@ use LambdaCache\Tests\Support\ValueObject;
 /** PSR-6 values come back exactly as stored (docs/platform.md §3.3). */
 trait PoolValueTests
 {
+    public function testTheDefaultPoolRoundTripsObjects(): void
+    {
+        // PSR-6: every serializable PHP type, objects included, with the default configuration.
+        $dto = new ValueObject(7, 'dto', ['a' => [1.5, null]]);
+        $dto->child = new \DateTime('2001-02-03 04:05:06.123456', new \DateTimeZone('America/New_York'));
+        $values = [
+            'DateTime' => new \DateTime('2020-01-02 03:04:05.678', new \DateTimeZone('UTC')),
+            'DateTimeImmutable' => new \DateTimeImmutable('@1700000000'),
+            'DTO' => $dto,
+            'stdClass in array' => ['o' => (object) ['x' => 1]],
+        ];
+        $pool = $this->createPool('default-objects', 0, null, $logger = new TestLogger());
+        foreach ($values as $label => $value) {
+            $this->assertTrue($this->saveValue($pool, $label, $value), "{$label}: save()");
+        }
+        $reader = $this->createPool('default-objects');
+        foreach ($values as $label => $value) {
+            $item = $reader->getItem($label);
+            $this->assertTrue($item->isHit(), "{$label}: a miss");
+            $this->assertEquals($value, $item->get(), $label);
+            $this->assertSame(\get_debug_type($value), \get_debug_type($item->get()), $label);
+        }
+        $items = Items::toArray($reader->getItems(array_keys($values)));
+        $this->assertEquals($values, array_map(static fn ($item) => $item->get(), $items));
+        $this->assertSame([], $logger->warnings());
+    }
+
     public function testValuesWithoutObjectsRoundTripExactlyWhateverAllowedClassesIs(): void
     {
         $failures = [];

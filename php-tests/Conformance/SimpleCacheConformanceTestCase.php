@@ -25,7 +25,7 @@ abstract class SimpleCacheConformanceTestCase extends TestCase
     protected function createCache(
         string $namespace = 'test',
         int $defaultLifetime = 0,
-        bool|array $allowedClasses = false,
+        bool|array|null $allowedClasses = null,
         ?object $logger = null
     ): CacheInterface {
         return new Psr16Cache($this->createPool($namespace, $defaultLifetime, $allowedClasses, $logger));

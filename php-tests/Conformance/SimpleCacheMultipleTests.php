@@ -71,6 +71,18 @@ trait SimpleCacheMultipleTests
         $this->assertSame(array_fill_keys(array_keys($values), 'miss'), Items::toArray($this->createCache()->getMultiple(array_keys($values), 'miss')));
     }
 
+    public function testGetMultipleKeysAreTheStringsGivenEvenWhenNumeric(): void
+    {
+        $cache = $this->createCache();
+        $this->assertTrue($cache->setMultiple(['123' => 'hit', 'a' => 'A']));
+        $seen = [];
+        foreach ($cache->getMultiple(['123', 'a', '0', '-7', '1.5', '123'], 'miss') as $key => $value) {
+            $seen[] = [$key, $value];
+        }
+        $this->assertSame([['123', 'hit'], ['a', 'A'], ['0', 'miss'], ['-7', 'miss'], ['1.5', 'miss']], $seen);
+        $this->assertIsArray($cache->getMultiple(['a', 'b']), 'without numeric keys getMultiple() returns an array');
+    }
+
     public function testDuplicateKeysInMultipleCalls(): void
     {
         $cache = $this->createCache();

@@ -11,6 +11,21 @@ use LambdaCache\Tests\Support\ValueObject;
 /** PSR-16 values (docs/platform.md §3.3) and failures (§3.8). */
 trait SimpleCacheValueTests
 {
+    public function testTheDefaultCacheRoundTripsObjects(): void
+    {
+        $values = [
+            'DateTime' => new \DateTime('2020-01-02 03:04:05.678', new \DateTimeZone('UTC')),
+            'DTO' => new ValueObject(7, 'dto', ['tags']),
+        ];
+        $cache = $this->createCache('default-objects', 0, null, $logger = new TestLogger());
+        $this->assertTrue($cache->set('one', $values['DateTime']));
+        $this->assertTrue($cache->setMultiple($values));
+        $reader = $this->createCache('default-objects');
+        $this->assertEquals($values['DateTime'], $reader->get('one'));
+        $this->assertEquals($values, Items::toArray($reader->getMultiple(array_keys($values))));
+        $this->assertSame([], $logger->warnings());
+    }
+
     public function testValuesWithoutObjectsRoundTripExactly(): void
     {
         $failures = [];

@@ -66,15 +66,15 @@ trait DynamoTableFixture
     protected function createPool(
         string $namespace = 'test',
         int $defaultLifetime = 0,
-        bool|array $allowedClasses = false,
+        bool|array|null $allowedClasses = null,
         ?object $logger = null
     ): CacheItemPoolInterface {
-        return $this->dynamoPool([
+        return $this->dynamoPool(\array_filter([
             'namespace' => $namespace,
             'defaultLifetime' => $defaultLifetime,
             'allowedClasses' => $allowedClasses,
             'logger' => $logger,
-        ]);
+        ], static fn (mixed $v): bool => $v !== null));
     }
 
     protected function client(): DynamoClient

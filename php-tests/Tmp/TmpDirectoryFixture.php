@@ -29,15 +29,14 @@ trait TmpDirectoryFixture
     protected function createPool(
         string $namespace = 'test',
         int $defaultLifetime = 0,
-        bool|array $allowedClasses = false,
+        bool|array|null $allowedClasses = null,
         ?object $logger = null
     ): CacheItemPoolInterface {
-        return new TmpCachePool(
-            namespace: $namespace,
-            defaultLifetime: $defaultLifetime,
-            directory: $this->dir,
-            allowedClasses: $allowedClasses,
-            logger: $logger,
-        );
+        $options = ['namespace' => $namespace, 'defaultLifetime' => $defaultLifetime, 'directory' => $this->dir, 'logger' => $logger];
+        if ($allowedClasses !== null) {
+            $options['allowedClasses'] = $allowedClasses;
+        }
+
+        return new TmpCachePool(...$options);
     }
 }

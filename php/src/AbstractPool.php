@@ -79,7 +79,7 @@ abstract class AbstractPool implements CacheItemPoolInterface
     public function getItems(array $keys = []): iterable
     {
         if ($this->deferred) {
-            return $this->fetchMany(Ttl::keys($keys));
+            return Ttl::withStringKeys($this->fetchMany(Ttl::keys($keys)));
         }
         // The native store checks every key (type included) before it reads any.
         $keys = \array_values($keys);
@@ -89,7 +89,7 @@ abstract class AbstractPool implements CacheItemPoolInterface
             $items[$key] = \array_key_exists($i, $hits) ? new CacheItem($key, $hits[$i], true) : new CacheItem($key);
         }
 
-        return $items;
+        return Ttl::withStringKeys($items);
     }
 
     public function hasItem($key): bool

@@ -29,9 +29,11 @@ final class DynamoDbCachePool extends AbstractPool
      * @param int               $operationTimeoutMs per cache call, retries included
      * @param int               $maxAttempts        HTTP attempts per request (retries of throttling, 5xx, resets)
      * @param int               $compressThreshold  values of at least this many bytes are compressed (0 = never)
-     * @param bool|list<string> $allowedClasses     which classes cached objects may have (see README)
+     * @param bool|list<string> $allowedClasses     which classes cached objects may have (default true = any; see README)
      * @param object|null       $logger             a PSR-3 logger for failures (else E_USER_WARNING)
      * @param bool              $strict             throw CacheException on failures instead of reporting them
+     * @param string|null       $integrityKey       a secret of at least 16 bytes: entries without its MAC
+     *                                              are misses (default: env LAMBDA_CACHE_INTEGRITY_KEY; '' = none)
      */
     public function __construct(
         ?string $table = null,
@@ -51,16 +53,17 @@ final class DynamoDbCachePool extends AbstractPool
         int $operationTimeoutMs = 3000,
         int $maxAttempts = 3,
         int $compressThreshold = 1024,
-        bool|array $allowedClasses = false,
+        bool|array $allowedClasses = true,
         ?object $logger = null,
         bool $strict = false,
+        #[\SensitiveParameter] ?string $integrityKey = null,
     ) {
         $options = \get_defined_vars();
-        unset($options['defaultLifetime'], $options['allowedClasses'], $options['logger'], $options['strict']);
+        unset($options['defaultLifetime'], $options['allowedClasses'], $options['logger'], $options['strict'], $options['integrityKey']);
         // The closure is an argument of the frames below: wrapped, the credentials it holds
         // stay out of getTrace() dumps (print_r and var_dump show a closure's variables).
-        $options = new \SensitiveParameterValue($options);
-        parent::__construct(static fn () => new DynamoDbStore($options->getValue(), $allowedClasses), $defaultLifetime, $logger, $strict);
+        $secrets = new \SensitiveParameterValue([$options, $integrityKey]);
+        parent::__construct(static fn () => new DynamoDbStore($secrets->getValue()[0], $allowedClasses, $secrets->getValue()[1]), $defaultLifetime, $logger, $strict);
     }
 
     /**

@@ -49,7 +49,7 @@ final class Psr16Cache implements CacheInterface
         // The keys are checked once, by fetchValues() (natively when nothing is deferred).
         $keys = self::iterable($keys);
 
-        return $this->pool->fetchValues(\is_array($keys) ? \array_values($keys) : \iterator_to_array($keys, false), $default);
+        return Ttl::withStringKeys($this->pool->fetchValues(\is_array($keys) ? \array_values($keys) : \iterator_to_array($keys, false), $default));
     }
 
     public function setMultiple($values, $ttl = null): bool

@@ -24,22 +24,26 @@ final class TmpCachePool extends AbstractPool
      *                                     this user's or writable by group or others
      * @param int         $maxBytes        size budget of the directory (all namespaces)
      * @param bool|list<string> $allowedClasses which classes cached objects may have:
-     *                                     false (default) = no objects, true = any class
+     *                                     true (default) = any class, false = no objects
      * @param object|null $logger          a PSR-3 logger for failures (else E_USER_WARNING)
      * @param bool        $strict          throw CacheException on failures instead of reporting them
+     * @param string|null $integrityKey    a secret of at least 16 bytes: entries without its MAC
+     *                                     are misses (default: env LAMBDA_CACHE_INTEGRITY_KEY;
+     *                                     '' = none)
      */
     public function __construct(
         string $namespace = '',
         int $defaultLifetime = 0,
         ?string $directory = null,
         int $maxBytes = self::DEFAULT_MAX_BYTES,
-        bool|array $allowedClasses = false,
+        bool|array $allowedClasses = true,
         ?object $logger = null,
         bool $strict = false,
+        #[\SensitiveParameter] ?string $integrityKey = null,
     ) {
         $directory ??= \rtrim(\sys_get_temp_dir(), '/') . '/lambda-cache';
         parent::__construct(
-            static fn () => new TmpStore($directory, $namespace, $maxBytes, $allowedClasses),
+            static fn () => new TmpStore($directory, $namespace, $maxBytes, $allowedClasses, $integrityKey),
             $defaultLifetime,
             $logger,
             $strict,

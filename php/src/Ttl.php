@@ -13,6 +13,32 @@ final class Ttl
     public const RESERVED = '{}()/\@:';
 
     /**
+     * $byKey (key => item or value) with the keys as given: the array itself, or, when PHP made
+     * an int of a numeric-string key ('123'), a generator yielding every key as a string.
+     *
+     * @param array<string|int, mixed> $byKey
+     * @return iterable<string, mixed>
+     */
+    public static function withStringKeys(array $byKey): iterable
+    {
+        foreach ($byKey as $key => $_) {
+            if (\is_int($key)) {
+                return self::stringKeyed($byKey);
+            }
+        }
+
+        return $byKey;
+    }
+
+    /** @return \Generator<string, mixed> */
+    private static function stringKeyed(array $byKey): \Generator
+    {
+        foreach ($byKey as $key => $value) {
+            yield (string) $key => $value;
+        }
+    }
+
+    /**
      * An absolute expiry in milliseconds for a TTL (null = the pool's default).
      */
     public static function toExpiry(mixed $ttl, string $where): ?int

@@ -7,33 +7,37 @@ use super::store_class::native_store;
 use crate::aws::runtime;
 use crate::classes::ClassPolicy;
 use crate::clock;
+use crate::entry::IntegrityKey;
 use crate::error::{Error, Result};
 use crate::store::dynamodb::config::DynamoConfig;
 use crate::store::dynamodb::DynamoStore as Core;
-use crate::store::Store;
+use crate::store::{Sealed, Store};
 use ext_php_rs::boxed::ZBox;
-use ext_php_rs::class::RegisteredClass;
-use ext_php_rs::ffi::{zend_string, HashTable};
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::{ZendHashTable, ZendStr, Zval};
+use ext_php_rs::types::{ZendHashTable, Zval};
 use std::cell::RefCell;
-use std::ffi::c_void;
-use std::sync::Once;
 
 #[php_class]
 #[php(name = "LambdaCache\\Native\\DynamoDbStore")]
 pub struct DynamoDbStore {
-    store: Core,
+    store: Sealed<Core>,
     policy: ClassPolicy,
     memo: RefCell<Memo>,
 }
 
 native_store!(DynamoDbStore {
     /// `$options`: the keys of `DynamoConfig` in camelCase (README, "Configuration").
-    pub fn __construct(options: &ZendHashTable, allowed_classes: &Zval) -> NResult<Self> {
+    pub fn __construct(
+        options: &ZendHashTable,
+        allowed_classes: &Zval,
+        integrity_key: Option<&Zval>,
+    ) -> NResult<Self> {
+        let config = config(options).php()?;
+        let mac = IntegrityKey::resolve(ops::secret_of(integrity_key), config.namespace.as_bytes())
+            .php()?;
         Ok(DynamoDbStore {
             policy: ops::class_policy(allowed_classes).php()?,
-            store: Core::open(config(options).php()?, clock::system()).php()?,
+            store: Sealed::new(Core::open(config, clock::system()).php()?, mac),
             memo: RefCell::default(),
         })
     }
@@ -51,57 +55,6 @@ native_store!(DynamoDbStore {
         Ok(out)
     }
 });
-
-extern "C" {
-    /// Zend/zend_attributes.h, exported by PHP (the same from 8.0 to 8.5); ext-php-rs has no
-    /// binding for it.
-    fn zend_add_attribute(
-        attributes: *mut *mut HashTable,
-        name: *mut zend_string,
-        argc: u32,
-        flags: u32,
-        offset: u32,
-        lineno: u32,
-    ) -> *mut c_void;
-}
-
-/// `ZEND_ATTRIBUTE_PERSISTENT`: the attribute of an internal function lives as long as it.
-const ATTRIBUTE_PERSISTENT: u32 = 1;
-
-/// Marks `$options` of the constructor `#[\SensitiveParameter]`, as PHP marks
-/// `password_hash()`'s password: it holds secretAccessKey and sessionToken, and a constructor
-/// that throws (a typo in `endpoint`) would otherwise show them in `getTrace()` (to error
-/// trackers that record arguments) and in `getTraceAsString()`. ext-php-rs registers the
-/// class inside its module start-up and has no parameter attributes, so this runs at the
-/// first request start-up of each process (php-fpm workers included), once.
-pub fn hide_options_from_traces() {
-    static DONE: Once = Once::new();
-    DONE.call_once(|| {
-        let meta = DynamoDbStore::get_metadata();
-        // Never a panic here (an extern "C" caller): a class that failed to register is left.
-        if !meta.has_ce() {
-            return;
-        }
-        let ctor = meta.ce().constructor;
-        if ctor.is_null() {
-            return;
-        }
-        let name = ZendStr::new("SensitiveParameter", true);
-        // SAFETY: `ctor` is the class's registered constructor, alive until module shutdown,
-        // which frees its attributes; the attribute table and the attribute are allocated
-        // persistent, as for every internal function. Offset 1 is the first parameter.
-        unsafe {
-            zend_add_attribute(
-                &raw mut (*ctor).common.attributes,
-                name.as_ptr().cast_mut(),
-                0,
-                ATTRIBUTE_PERSISTENT,
-                1,
-                0,
-            );
-        }
-    });
-}
 
 fn config(options: &ZendHashTable) -> Result<DynamoConfig> {
     let mut c = DynamoConfig::default();

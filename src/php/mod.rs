@@ -5,6 +5,7 @@ mod dynamodb_store;
 mod errors;
 mod memo;
 mod ops;
+mod sensitive;
 mod store_class;
 mod tmp_store;
 
@@ -17,9 +18,9 @@ pub fn lambda_cache_version() -> &'static str {
 }
 
 /// Request start-up: what module start-up cannot do because ext-php-rs registers the classes
-/// after it (see `dynamodb_store::hide_options_from_traces`).
+/// after it (see `sensitive`).
 extern "C" fn request_startup(_type: i32, _module_number: i32) -> i32 {
-    dynamodb_store::hide_options_from_traces();
+    sensitive::hide_secrets_from_traces();
     0
 }
 

@@ -34,8 +34,8 @@ pub fn get(
 ) -> Result<Zval> {
     let k = key_of(key)?;
     let mut out = Ok(None);
-    store.get_many(&[k], &mut |_, e| {
-        out = decode(memo, k, &e, policy).map(Some);
+    store.read(&[k], &mut |_, e| {
+        out = e.and_then(|e| decode(memo, k, &e, policy)).map(Some);
         out.as_ref().map(drop).map_err(Clone::clone)
     })?;
     Ok(out?.unwrap_or_else(|| miss.shallow_clone()))
@@ -53,12 +53,12 @@ pub fn get_many(
     let mut hits = ZendHashTable::with_capacity(refs.len() as u32);
     let mut errors = ZendHashTable::new();
     let mut ended = false;
-    store.get_many(&refs, &mut |i, e| {
+    store.read(&refs, &mut |i, e| {
         if ended {
             // PHP code ended the request: run no more of it, return to PHP.
             return Err(Error::Unsupported("the request is ending".into()));
         }
-        match decode(memo, refs[i], &e, policy) {
+        match e.and_then(|e| decode(memo, refs[i], &e, policy)) {
             Ok(v) => {
                 let _ = hits.insert_at_index(i as i64, v);
                 Ok(())
@@ -160,14 +160,14 @@ pub fn delete_many(store: &dyn Store, keys: &ZendHashTable) -> Result<()> {
     store.delete_many(&keys_of(keys)?)
 }
 
-/// `allowedClasses`: `null` or `false` (no objects), `true` (any class) or a list of class
-/// names; anything else is a configuration error.
+/// `allowedClasses`: `false` (no objects), `true` or `null` (any class, the default) or a list
+/// of class names; anything else is a configuration error.
 pub fn class_policy(z: &Zval) -> Result<ClassPolicy> {
     let invalid =
         || Error::InvalidConfig("allowedClasses must be a bool or a list of class names".into());
-    if z.is_false() || z.is_null() {
+    if z.is_false() {
         Ok(ClassPolicy::None)
-    } else if z.is_true() {
+    } else if z.is_true() || z.is_null() {
         Ok(ClassPolicy::All)
     } else if let Some(list) = z.array() {
         let names: Option<Vec<&[u8]>> = list
@@ -178,4 +178,9 @@ pub fn class_policy(z: &Zval) -> Result<ClassPolicy> {
     } else {
         Err(invalid())
     }
+}
+
+/// `integrityKey`: the bytes of a string; `null` or nothing = from the environment.
+pub fn secret_of(z: Option<&Zval>) -> Option<&[u8]> {
+    z.and_then(|z| z.zend_str()).map(|s| s.as_bytes())
 }

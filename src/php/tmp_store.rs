@@ -7,9 +7,10 @@ use super::ops;
 use super::store_class::native_store;
 use crate::classes::ClassPolicy;
 use crate::clock;
+use crate::entry::IntegrityKey;
 use crate::key;
 use crate::store::tmp::{TmpConfig, TmpStore as Core};
-use crate::store::Store;
+use crate::store::{Sealed, Store};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
@@ -20,7 +21,7 @@ use std::os::unix::ffi::OsStrExt;
 #[php_class]
 #[php(name = "LambdaCache\\Native\\TmpStore")]
 pub struct TmpStore {
-    store: Core,
+    store: Sealed<Core>,
     policy: ClassPolicy,
     memo: RefCell<Memo>,
 }
@@ -31,16 +32,19 @@ native_store!(TmpStore {
         namespace: Bytes<'_>,
         max_bytes: i64,
         allowed_classes: &Zval,
+        integrity_key: Option<&Zval>,
     ) -> NResult<Self> {
+        let namespace = key::namespace_from_bytes(namespace.0).php()?;
+        let mac = IntegrityKey::resolve(ops::secret_of(integrity_key), namespace.as_bytes()).php()?;
         let config = TmpConfig {
             // Linux paths are bytes, not necessarily UTF-8.
             directory: OsStr::from_bytes(directory.0).into(),
-            namespace: key::namespace_from_bytes(namespace.0).php()?,
+            namespace,
             max_bytes: max_bytes.max(0) as u64,
         };
         Ok(TmpStore {
             policy: ops::class_policy(allowed_classes).php()?,
-            store: Core::open(config, clock::system()).php()?,
+            store: Sealed::new(Core::open(config, clock::system()).php()?, mac),
             memo: RefCell::default(),
         })
     }
