@@ -50,7 +50,7 @@ final class FaultProxy
         }
         $dir = TempDir::create('fault-proxy');
         file_put_contents("{$dir}/control.json", json_encode(['mode' => 'pass', 'generation' => 0, 'drop' => 0]));
-        $cmd = [PHP_BINARY, '-n'];
+        $cmd = [...Php::command(), '-n'];
         foreach (['sockets', 'posix'] as $ext) {
             if (!self::loadedWithoutIni($ext)) {
                 $file = rtrim((string) ini_get('extension_dir'), '/') . "/{$ext}.so";
@@ -68,7 +68,7 @@ final class FaultProxy
         $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['file', "{$dir}/stdout.txt", 'w'], 2 => ['file', "{$dir}/stderr.txt", 'w']], $pipes);
         if (!is_resource($proc)) {
             TempDir::remove($dir);
-            throw new \RuntimeException('FaultProxy: cannot start ' . PHP_BINARY);
+            throw new \RuntimeException('FaultProxy: cannot start ' . Php::shellCommand());
         }
         return new self($proc, $dir);
     }
@@ -78,7 +78,7 @@ final class FaultProxy
     {
         static $builtIn = null;
         if ($builtIn === null) {
-            $out = shell_exec(escapeshellarg(PHP_BINARY) . ' -n -m 2>/dev/null');
+            $out = shell_exec(Php::shellCommand() . ' -n -m 2>/dev/null');
             $builtIn = array_map('strtolower', array_map('trim', explode("\n", (string) $out)));
         }
         return in_array($ext, $builtIn, true);
