@@ -14,6 +14,7 @@ DOCKER_LAYERS := $(foreach v,82 83 84 85,$(foreach a,x86_64 arm64,docker-layer-p
 
 .PHONY: test-php84 layer-php84 build-php84-inside layer-php84-inside test-php84-inside
 .PHONY: arm64-toolchain layer-arm64 layer-php84-arm64 layer-php84-arm64-inside test-arm64 test-arm64-all phpunit-arm64
+.PHONY: phpunit-arm64-layer84
 .PHONY: all deps build demo layer test test-rust test-php test-php-only phpunit bench lint clean $(DOCKER_LAYERS)
 
 all: build
@@ -91,6 +92,7 @@ TRIPLE_ARM64  := aarch64-unknown-linux-gnu
 SO_ARM64      := $(CURDIR)/target/arm64/$(TRIPLE_ARM64)/release/liblambda_cache.so
 LAYER_ARM64   := $(CURDIR)/dist/lambda-cache-php-82-arm64.zip
 SO84_ARM64    := $(CURDIR)/target/php84/$(TRIPLE_ARM64)/release/liblambda_cache.so
+LAYER84_ARM64 := $(CURDIR)/dist/lambda-cache-php-84-arm64.zip
 ZIGBUILD_PATH := $(CURDIR)/build/zigbuild/bin:$(PATH)
 # test-arm64 runs the testsuite "arm64" of phpunit-arm64.xml.dist once per PSR_ARM64 version;
 # test-arm64-all the testsuite "arm64-all" (everything that runs under qemu-user).
@@ -116,8 +118,9 @@ layer-php84-arm64-inside:
 	  cargo zigbuild --release --locked --target $(TRIPLE_ARM64).2.34
 	layer/build.sh $(SO84_ARM64) 8.4 arm64
 
-test-arm64: layer-arm64
+test-arm64: layer-arm64 layer-php84-arm64
 	scripts/dynalite.sh run -- scripts/arm64.sh run -- $(MAKE) --no-print-directory phpunit-arm64 ARM64_SUITE=arm64 PSR="$(PSR_ARM64)"
+	scripts/arm64.sh run -- $(MAKE) --no-print-directory phpunit-arm64-layer84
 
 test-arm64-all: layer-arm64
 	scripts/dynalite.sh run -- scripts/arm64.sh run -- $(MAKE) --no-print-directory phpunit-arm64 ARM64_SUITE=arm64-all
@@ -131,6 +134,13 @@ phpunit-arm64:
 	  LAMBDA_CACHE_PSR=$$v LAMBDA_CACHE_SO=$(SO_ARM64) LAMBDA_CACHE_LAYER=$(LAYER_ARM64) \
 	    $$ARM64_PHP -d extension=$(SO_ARM64) /usr/bin/phpunit -c phpunit-arm64.xml.dist --testsuite $(ARM64_SUITE) $(PHPUNIT_ARGS); \
 	done
+
+# The PHP 8.4 arm64 zip: what can be checked without an arm64 PHP 8.4 (the emulated PHP is 8.2).
+phpunit-arm64-layer84:
+	@echo "== the PHP 8.4 arm64 layer: layout, ELF machine, glibc"
+	LAMBDA_CACHE_SO=$(SO_ARM64) LAMBDA_CACHE_LAYER=$(LAYER84_ARM64) $$ARM64_PHP -d extension=$(SO_ARM64) /usr/bin/phpunit \
+	  -c phpunit-arm64.xml.dist --testsuite arm64 \
+	  --filter '/LayerTest::test(LayoutIsBrefs|TheSoIsForTheArchitectureInTheZipsName|NeedsNoGlibcNewerThanAmazonLinux2023)$$/'
 
 bench: layer
 	cargo bench --no-default-features --locked --bench engines

@@ -12,7 +12,8 @@
 #   scripts/arm64.sh root               only create or update the Debian 12 arm64 root
 #   scripts/arm64.sh php-cmd            print the command that runs the root's PHP 8.2 (qemu)
 #   scripts/arm64.sh run -- COMMAND...  run COMMAND (on the host) with ARM64_PHP and
-#                                       LAMBDA_CACHE_PHP_CMD set to that command
+#                                       LAMBDA_CACHE_PHP_CMD set to that command, and
+#                                       LAMBDA_CACHE_HELPER_PHP_CMD to the host's php
 #
 # The root: build/bookworm-arm64 (ARM64_ROOT), Debian 12's arm64 php8.2-cli, php8.2-xml,
 # php8.2-mbstring, phpunit, php-psr-cache and php-psr-simple-cache with their dependencies,
@@ -50,7 +51,7 @@ say() { echo "arm64.sh: $*" >&2; }
 die() { say "$*"; exit 1; }
 usage() {
   echo "usage:" >&2
-  sed -n '6,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}/  /' >&2
+  sed -n '6,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}/  /' >&2
   exit 2
 }
 now() { date +%s.%N; }
@@ -88,7 +89,8 @@ apt_foreign() {
     -o Dir::Cache::srcpkgcache="" -o Dir::Etc::SourceList="$dir/sources.list" \
     -o Dir::Etc::SourceParts="$dir/parts" -o Dir::Etc::Preferences="$dir/prefs/none" \
     -o Dir::Etc::PreferencesParts="$dir/prefs" -o APT::Architecture="$arch" -o APT::Architectures="$arch" \
-    -o APT::Install-Recommends=false -o APT::Install-Suggests=false -o Debug::NoLocking=1 "$@"
+    -o APT::Install-Recommends=false -o APT::Install-Suggests=false -o Debug::NoLocking=1 \
+    -o APT::Sandbox::User=root "$@"
 }
 
 # --- toolchain ----------------------------------------------------------------------------------
@@ -120,31 +122,45 @@ ensure_headers() {
   case "$ver" in 8.2) suite=bookworm ;; 8.4) suite=trixie ;; *) die "headers: PHP 8.2 or 8.4, not $ver" ;; esac
   mkdir -p "$(dirname "$dir")"
   dir="$(cd "$(dirname "$dir")" && pwd)/$(basename "$dir")"
-  [ -f "$dir/.lambda-cache-headers" ] && return 0
-  local t
-  t=$(now)
-  lock "apt-$suite-arm64"
-  local state="$build/apt-$suite-arm64"
-  apt_foreign "$state" arm64 "$suite" update >/dev/null
-  (cd "$state/archives" && apt_foreign "$state" arm64 "$suite" download "php$ver-dev" >/dev/null)
-  local deb
-  deb="$(ls -t "$state/archives/php$ver-dev_"*_arm64.deb | head -n 1)"
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  dpkg-deb -x "$deb" "$dir"
-  # php-config is a shell script: its --includes, moved under DIR. ext-php-rs's build script
-  # asks for nothing else (its version checks run PHP itself: the host's, the same minor version).
+  if [ ! -f "$dir/.lambda-cache-headers" ]; then
+    local t
+    t=$(now)
+    # Debian 12's keyring carries Debian 13's keys since 2023.3+deb12u1.
+    [ "$suite" != trixie ] || [ -f /usr/share/keyrings/debian-archive-trixie-stable.gpg ] || host_install debian-archive-keyring
+    lock "apt-$suite-arm64"
+    local state="$build/apt-$suite-arm64"
+    apt_foreign "$state" arm64 "$suite" update >/dev/null
+    (cd "$state/archives" && apt_foreign "$state" arm64 "$suite" download "php$ver-dev" >/dev/null)
+    local deb
+    deb="$(ls -t "$state/archives/php$ver-dev_"*_arm64.deb | head -n 1)"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    dpkg-deb -x "$deb" "$dir"
+    basename "$deb" >"$dir/.lambda-cache-headers"
+    phase_done "arm64 PHP $ver headers ($(basename "$deb"))" "$t"
+  fi
+  # PHP 8.4's zend_types.h includes <arm_neon.h> on aarch64, which bindgen (the system's
+  # libclang) cannot parse among cargo-zigbuild's headers (zig's clang builtins, of a newer LLVM).
+  # The PHP headers use NEON in one macro body only (HT_HASH_RESET), never in a declaration, and
+  # neither ext-php-rs's wrapper.c nor bindgen expands it: an empty <arm_neon.h> first in the
+  # include path. Were the macro ever used, the build would fail, not miscompile.
+  mkdir -p "$dir/shim"
+  printf '%s\n' '/* Empty for the cross build of lambda_cache (scripts/arm64.sh): PHP headers need no NEON declarations. */' \
+    >"$dir/shim/arm_neon.h"
+  # php-config is a shell script: its --includes, moved under DIR, the shim first. ext-php-rs's
+  # build script asks for nothing else (its version checks run PHP itself: the host's, the same
+  # minor version).
   cat >"$dir/php-config" <<EOF
 #!/bin/sh
-# php-config of Debian's arm64 php$ver-dev ($(basename "$deb")), paths moved under this directory.
+# php-config of Debian's arm64 php$ver-dev ($(cat "$dir/.lambda-cache-headers")), paths moved under
+# this directory; --includes starts with shim/ (an empty arm_neon.h, see scripts/arm64.sh).
 set -e
 d=\$(cd "\$(dirname "\$0")" && pwd)
 out=\$(sh "\$d/usr/bin/php-config$ver" "\$@")
+case "\$1" in --includes) out="-I\$d/shim \$out" ;; esac
 printf '%s\n' "\$out" | sed "s#/usr/include/#\$d/usr/include/#g"
 EOF
   chmod 0755 "$dir/php-config"
-  basename "$deb" >"$dir/.lambda-cache-headers"
-  phase_done "arm64 PHP $ver headers ($(basename "$deb"))" "$t"
 }
 
 # --- qemu and the root --------------------------------------------------------------------------
@@ -229,7 +245,10 @@ case "$cmd" in
     ensure_qemu
     ensure_root
     exec 9>&-
-    ARM64_PHP="$(php_cmd)" LAMBDA_CACHE_PHP_CMD="$(php_cmd)" exec "$@"
+    # Test helpers that do not load the extension (the fault proxy) run on the host's PHP when
+    # there is one: emulated, their own slowness would eat into the timeouts the tests check.
+    helper="$(command -v php || true)"
+    ARM64_PHP="$(php_cmd)" LAMBDA_CACHE_PHP_CMD="$(php_cmd)" LAMBDA_CACHE_HELPER_PHP_CMD="${helper:-$(php_cmd)}" exec "$@"
     ;;
   *) usage ;;
 esac
