@@ -51,7 +51,7 @@ say() { echo "arm64.sh: $*" >&2; }
 die() { say "$*"; exit 1; }
 usage() {
   echo "usage:" >&2
-  sed -n '6,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}/  /' >&2
+  sed -n '6,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}/  /' >&2
   exit 2
 }
 now() { date +%s.%N; }
