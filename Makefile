@@ -13,6 +13,8 @@ LAYER   := $(CURDIR)/dist/lambda-cache-php-$(subst .,,$(PHP_VERSION))-$(ARCH).zi
 DOCKER_LAYERS := $(foreach v,82 83 84 85,$(foreach a,x86_64 arm64,docker-layer-php$(v)-$(a)))
 
 .PHONY: test-php84 layer-php84 build-php84-inside layer-php84-inside test-php84-inside
+.PHONY: arm64-toolchain layer-arm64 layer-php84-arm64 layer-php84-arm64-inside test-arm64 test-arm64-all phpunit-arm64
+.PHONY: phpunit-arm64-layer84
 .PHONY: all deps build demo layer test test-rust test-php test-php-only test-tmp-soak phpunit bench soak lint clean $(DOCKER_LAYERS)
 
 all: build
@@ -34,7 +36,7 @@ layer: build
 $(DOCKER_LAYERS):
 	layer/docker.sh $(word 3,$(subst -, ,$@)) $(word 4,$(subst -, ,$@))
 
-test: deps lint test-rust test-php test-tmp-soak test-php84
+test: deps lint test-rust test-php test-tmp-soak test-php84 test-arm64
 
 test-rust:
 	cargo test --no-default-features --locked
@@ -86,6 +88,64 @@ test-php84-inside: layer-php84-inside
 	@echo "== PHPUnit 11 on PHP 8.4, psr/cache and psr/simple-cache 3.0 (Debian 13)"
 	LAMBDA_CACHE_PSR=system:3 LAMBDA_CACHE_SO=$(SO84) LAMBDA_CACHE_LAYER=$(LAYER84) \
 	  scripts/dynalite.sh run -- php8.4 -d extension=$(SO84) /usr/bin/phpunit -c phpunit-11.xml.dist $(PHPUNIT_ARGS)
+
+# arm64 (Graviton), from this x86_64 machine (scripts/arm64.sh): cross-built with cargo zigbuild
+# (zig's glibc 2.34, as the PHP 8.4 build) against Debian's arm64 php-dev headers, and tested with
+# Debian 12's arm64 PHP 8.2 under qemu-user (build/bookworm-arm64). PHP 8.4 builds in the trixie
+# root; it is not run under emulation.
+TRIPLE_ARM64  := aarch64-unknown-linux-gnu
+SO_ARM64      := $(CURDIR)/target/arm64/$(TRIPLE_ARM64)/release/liblambda_cache.so
+LAYER_ARM64   := $(CURDIR)/dist/lambda-cache-php-82-arm64.zip
+SO84_ARM64    := $(CURDIR)/target/php84/$(TRIPLE_ARM64)/release/liblambda_cache.so
+LAYER84_ARM64 := $(CURDIR)/dist/lambda-cache-php-84-arm64.zip
+ZIGBUILD_PATH := $(CURDIR)/build/zigbuild/bin:$(PATH)
+# test-arm64 runs the testsuite "arm64" of phpunit-arm64.xml.dist once per PSR_ARM64 version;
+# test-arm64-all the testsuite "arm64-all" (everything that runs under qemu-user).
+PSR_ARM64 ?= 1 3
+
+arm64-toolchain: deps
+	scripts/arm64.sh toolchain
+
+layer-arm64: arm64-toolchain
+	@[ "$(PHP_VERSION)" = 8.2 ] || { echo "layer-arm64: needs the host's PHP 8.2 (scripts/deps.sh), not $(PHP_VERSION)" >&2; exit 1; }
+	scripts/arm64.sh headers 8.2 target/cross/php82-arm64
+	PATH=$(ZIGBUILD_PATH) PHP=$(shell command -v $(PHP)) PHP_CONFIG=$(CURDIR)/target/cross/php82-arm64/php-config CARGO_TARGET_DIR=$(CURDIR)/target/arm64 \
+	  cargo zigbuild --release --locked --target $(TRIPLE_ARM64).2.34
+	layer/build.sh $(SO_ARM64) 8.2 arm64
+
+layer-php84-arm64: arm64-toolchain
+	scripts/arm64.sh headers 8.4 target/cross/php84-arm64
+	scripts/trixie.sh run -- $(MAKE) --no-print-directory layer-php84-arm64-inside
+
+# In the trixie root only.
+layer-php84-arm64-inside:
+	PHP=/usr/bin/php8.4 PHP_CONFIG=$(CURDIR)/target/cross/php84-arm64/php-config CARGO_TARGET_DIR=$(CURDIR)/target/php84 \
+	  cargo zigbuild --release --locked --target $(TRIPLE_ARM64).2.34
+	layer/build.sh $(SO84_ARM64) 8.4 arm64
+
+test-arm64: layer-arm64 layer-php84-arm64
+	scripts/dynalite.sh run -- scripts/arm64.sh run -- $(MAKE) --no-print-directory phpunit-arm64 ARM64_SUITE=arm64 PSR="$(PSR_ARM64)"
+	scripts/arm64.sh run -- $(MAKE) --no-print-directory phpunit-arm64-layer84
+
+test-arm64-all: layer-arm64
+	scripts/dynalite.sh run -- scripts/arm64.sh run -- $(MAKE) --no-print-directory phpunit-arm64 ARM64_SUITE=arm64-all
+
+# Under scripts/arm64.sh run: $ARM64_PHP is the emulated PHP 8.2, and LAMBDA_CACHE_PHP_CMD the
+# same command for the processes the tests start. /usr/bin/phpunit is the root's (qemu -L).
+ARM64_SUITE ?= arm64
+phpunit-arm64:
+	@set -e; for v in $(PSR); do \
+	  echo "== PHPUnit on $$($$ARM64_PHP -n -r 'echo PHP_VERSION, " ", php_uname("m");') (qemu), testsuite $(ARM64_SUITE), psr/cache and psr/simple-cache $$v.0"; \
+	  LAMBDA_CACHE_PSR=$$v LAMBDA_CACHE_SO=$(SO_ARM64) LAMBDA_CACHE_LAYER=$(LAYER_ARM64) \
+	    $$ARM64_PHP -d extension=$(SO_ARM64) /usr/bin/phpunit -c phpunit-arm64.xml.dist --testsuite $(ARM64_SUITE) $(PHPUNIT_ARGS); \
+	done
+
+# The PHP 8.4 arm64 zip: what can be checked without an arm64 PHP 8.4 (the emulated PHP is 8.2).
+phpunit-arm64-layer84:
+	@echo "== the PHP 8.4 arm64 layer: layout, ELF machine, glibc"
+	LAMBDA_CACHE_SO=$(SO_ARM64) LAMBDA_CACHE_LAYER=$(LAYER84_ARM64) $$ARM64_PHP -d extension=$(SO_ARM64) /usr/bin/phpunit \
+	  -c phpunit-arm64.xml.dist --testsuite arm64 \
+	  --filter '/LayerTest::test(LayoutIsBrefs|TheSoIsForTheArchitectureInTheZipsName|NeedsNoGlibcNewerThanAmazonLinux2023)$$/'
 
 bench: layer
 	cargo bench --no-default-features --locked --bench engines

@@ -22,8 +22,26 @@ command -v zip >/dev/null 2>&1 || { echo "layer: zip is missing (apt-get install
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bref/extensions" "$stage/bref/etc/php/conf.d" "$out"
-# Stripped: symbols are a third of the file and Lambda layers count unzipped bytes.
-strip --strip-unneeded -o "$stage/bref/extensions/lambda_cache.so" "$so"
+# Stripped: symbols are a third of the file and Lambda layers count unzipped bytes. The host's
+# GNU strip knows its own architecture only: for a cross-built .so (arm64 on x86_64), the
+# target's binutils or llvm-strip when installed; a .so the linker already stripped (cargo
+# zigbuild: no .symtab, no debug sections) is taken as it is.
+stripped="$stage/bref/extensions/lambda_cache.so"
+strip_so() {
+  local tool
+  for tool in strip aarch64-linux-gnu-strip x86_64-linux-gnu-strip llvm-strip; do
+    command -v "$tool" >/dev/null 2>&1 || continue
+    "$tool" --strip-unneeded -o "$stripped" "$so" 2>/dev/null && return 0
+  done
+  rm -f "$stripped"
+  if ! readelf -S -W "$so" | grep -q -E ' \.(symtab|debug_[a-z]+) '; then
+    cp "$so" "$stripped"
+    return 0
+  fi
+  echo "layer: no strip for $(readelf -h "$so" | sed -n 's/^ *Machine: *//p') found (apt-get install llvm)" >&2
+  return 1
+}
+strip_so
 chmod 0755 "$stage/bref/extensions/lambda_cache.so"
 cat > "$stage/bref/etc/php/conf.d/ext-lambda_cache.ini" <<'INI'
 ; LambdaCache: PSR-6/PSR-16 caches on /tmp and DynamoDB. Configuration: the README.

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace LambdaCache\Tests;
 
+use LambdaCache\Tests\Support\Php;
 use LambdaCache\Tests\Support\StubSignature;
 use PHPUnit\Framework\TestCase;
 
@@ -28,7 +29,7 @@ final class StubsTest extends TestCase
             '\\' . StubSignature::class,
             \var_export(\json_encode($names), true)
         );
-        $out = \shell_exec(\escapeshellarg(\PHP_BINARY) . ' -n -d error_reporting=-1 -r ' . \escapeshellarg($script) . ' 2>&1');
+        $out = \shell_exec(Php::shellCommand() . ' -n -d error_reporting=-1 -r ' . \escapeshellarg($script) . ' 2>&1');
         $stubs = \json_decode((string) $out, true);
         $this->assertIsArray($stubs, 'reflecting the stubs failed: ' . $out);
         $this->assertSame($actual, $stubs, 'stubs/lambda_cache.stub.php is out of date');

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace LambdaCache\Tests\Layer;
 
+use LambdaCache\Tests\Support\Php;
 use LambdaCache\Tests\Support\TempDir;
 use PHPUnit\Framework\TestCase;
 
@@ -49,6 +50,21 @@ final class LayerTest extends TestCase
         $this->assertTrue($size <= 8 * 1024 * 1024, "the stripped .so is {$size} bytes, over 8 MB");
     }
 
+    /** The zip's name says the architecture (-x86_64.zip, -arm64.zip): the .so is built for it. */
+    public function testTheSoIsForTheArchitectureInTheZipsName(): void
+    {
+        $zip = basename((string) getenv('LAMBDA_CACHE_LAYER'));
+        $this->assertMatchesRegularExpression('/^lambda-cache-php-\d+-(x86_64|arm64)\.zip$/', $zip);
+        $arch = str_ends_with($zip, '-arm64.zip') ? 'arm64' : 'x86_64';
+        $head = (string) file_get_contents($this->root . '/bref/extensions/lambda_cache.so', false, null, 0, 64);
+        $this->assertSame("\x7fELF", substr($head, 0, 4), 'not an ELF file');
+        // ELFCLASS64, little-endian, ET_DYN; e_machine 62 is EM_X86_64, 183 EM_AARCH64.
+        $this->assertSame([2, 1], [ord($head[4]), ord($head[5])], '64-bit little-endian');
+        $this->assertSame(3, unpack('v', $head, 16)[1], 'a shared object (ET_DYN)');
+        $machine = unpack('v', $head, 18)[1];
+        $this->assertSame(['x86_64' => 62, 'arm64' => 183][$arch], $machine, "ELF machine {$machine} in a {$arch} layer");
+    }
+
     public function testNeedsNoGlibcNewerThanAmazonLinux2023(): void
     {
         [$code, $out] = self::exec(['objdump', '-T', $this->root . '/bref/extensions/lambda_cache.so']);
@@ -74,10 +90,11 @@ final class LayerTest extends TestCase
             . '$p->save($p->getItem("k")->set([1, "two"]));'
             . 'echo json_encode([phpversion("lambda_cache"), $p->getItem("k")->get()]);');
         // Lambda extracts layers to /opt: here /opt is the unzipped layer, in a mount
-        // namespace of its own, and PHP scans only the layer's conf.d.
+        // namespace of its own, and PHP scans only the layer's conf.d. This PHP again (through
+        // qemu for an arm64 one: LAMBDA_CACHE_PHP_CMD).
+        $php = Php::shellCommand();
         $inner = 'mount --bind ' . escapeshellarg($this->root) . ' /opt && export PHP_INI_SCAN_DIR=/opt/bref/etc/php/conf.d'
-            . ' && ' . escapeshellarg(PHP_BINARY) . ' -v && ' . escapeshellarg(PHP_BINARY) . ' -m'
-            . ' && ' . escapeshellarg(PHP_BINARY) . ' ' . escapeshellarg($script);
+            . " && {$php} -v && {$php} -m && {$php} " . escapeshellarg($script);
         try {
             [$code, $out] = self::exec(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', $inner]);
         } finally {

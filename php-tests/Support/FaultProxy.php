@@ -50,10 +50,11 @@ final class FaultProxy
         }
         $dir = TempDir::create('fault-proxy');
         file_put_contents("{$dir}/control.json", json_encode(['mode' => 'pass', 'generation' => 0, 'drop' => 0]));
-        $cmd = [PHP_BINARY, '-n'];
+        $cmd = [...Php::helperCommand(), '-n'];
+        [$extensionDir, $builtIn] = self::helperModules();
         foreach (['sockets', 'posix'] as $ext) {
-            if (!self::loadedWithoutIni($ext)) {
-                $file = rtrim((string) ini_get('extension_dir'), '/') . "/{$ext}.so";
+            if (!in_array($ext, $builtIn, true)) {
+                $file = "{$extensionDir}/{$ext}.so";
                 if (is_file($file)) {
                     array_push($cmd, '-d', "extension={$file}");
                 }
@@ -68,20 +69,22 @@ final class FaultProxy
         $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['file', "{$dir}/stdout.txt", 'w'], 2 => ['file', "{$dir}/stderr.txt", 'w']], $pipes);
         if (!is_resource($proc)) {
             TempDir::remove($dir);
-            throw new \RuntimeException('FaultProxy: cannot start ' . PHP_BINARY);
+            throw new \RuntimeException('FaultProxy: cannot start ' . implode(' ', Php::helperCommand()));
         }
         return new self($proc, $dir);
     }
 
-    /** Whether `php -n` has $ext built in (then no -d extension= is needed). */
-    private static function loadedWithoutIni(string $ext): bool
+    /** @return array{0: string, 1: list<string>} the helper PHP's extension_dir and what `php -n` has built in */
+    private static function helperModules(): array
     {
-        static $builtIn = null;
-        if ($builtIn === null) {
-            $out = shell_exec(escapeshellarg(PHP_BINARY) . ' -n -m 2>/dev/null');
-            $builtIn = array_map('strtolower', array_map('trim', explode("\n", (string) $out)));
+        static $modules = null;
+        if ($modules === null) {
+            $cmd = implode(' ', array_map('escapeshellarg', Php::helperCommand()));
+            $out = (string) shell_exec($cmd . ' -n -r ' . escapeshellarg('echo ini_get("extension_dir"), "\n", implode("\n", get_loaded_extensions());') . ' 2>/dev/null');
+            $lines = explode("\n", trim($out));
+            $modules = [rtrim((string) array_shift($lines), '/'), array_map('strtolower', array_map('trim', $lines))];
         }
-        return in_array($ext, $builtIn, true);
+        return $modules;
     }
 
     public function endpoint(): string

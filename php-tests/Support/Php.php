@@ -11,9 +11,36 @@ namespace LambdaCache\Tests\Support;
  *
  * $vars are exported into the child as PHP variables ($name = var_export(value)), so the code
  * needs no escaping of parameters.
+ *
+ * LAMBDA_CACHE_PHP_CMD, when set, replaces PHP_BINARY: a command line, split at whitespace (no
+ * quoting), e.g. `qemu-aarch64-static -L ROOT ROOT/usr/bin/php8.2` for an arm64 PHP under
+ * emulation (scripts/arm64.sh), whose PHP_BINARY the kernel cannot exec.
+ * LAMBDA_CACHE_HELPER_PHP_CMD, when set, runs the test helpers that never load the extension (the
+ * fault proxy): under emulation the host's own PHP, so that the helper's speed does not eat into
+ * the timeouts under test.
  */
 final class Php
 {
+    /** @return list<string> the command that starts this PHP: PHP_BINARY, or LAMBDA_CACHE_PHP_CMD */
+    public static function command(): array
+    {
+        $cmd = trim((string) getenv('LAMBDA_CACHE_PHP_CMD'));
+        return $cmd === '' ? [PHP_BINARY] : preg_split('/\s+/', $cmd);
+    }
+
+    /** @return list<string> the command for test helpers that do not load the extension */
+    public static function helperCommand(): array
+    {
+        $cmd = trim((string) getenv('LAMBDA_CACHE_HELPER_PHP_CMD'));
+        return $cmd === '' ? self::command() : preg_split('/\s+/', $cmd);
+    }
+
+    /** The same as command(), as one shell word list (escaped). */
+    public static function shellCommand(): string
+    {
+        return implode(' ', array_map('escapeshellarg', self::command()));
+    }
+
     public static function extensionPath(): string
     {
         $so = defined('LAMBDA_CACHE_SO') ? (string) constant('LAMBDA_CACHE_SO') : (string) getenv('LAMBDA_CACHE_SO');
@@ -47,7 +74,7 @@ final class Php
         $stderr = self::tempFile('stderr', '.txt');
         $cmd = [
             ...$prefix,
-            PHP_BINARY, '-n',
+            ...self::command(), '-n',
             '-d', 'extension=' . self::extensionPath(),
             '-d', 'error_reporting=-1',
             '-d', 'display_errors=stderr',
@@ -58,7 +85,7 @@ final class Php
         $environment = array_merge(getenv(), $env);
         $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['file', $stdout, 'w'], 2 => ['file', $stderr, 'w']], $pipes, null, $environment);
         if (!is_resource($proc)) {
-            throw new \RuntimeException('cannot start ' . PHP_BINARY);
+            throw new \RuntimeException('cannot start ' . self::shellCommand());
         }
         return new BackgroundProcess($proc, $stdout, $stderr, [$script]);
     }
