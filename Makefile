@@ -168,7 +168,7 @@ lint:
 	cargo fmt --check
 	cargo clippy --all-targets --no-default-features -- -D warnings
 	cargo clippy --release -- -D warnings
-	@for f in $$(git ls-files 'php/*.php' 'php-tests/*.php' 'stubs/*.php' 'examples/*.php' 'benches/*.php'); do \
+	@for f in $$(git ls-files 'php/*.php' 'php-tests/*.php' 'stubs/*.php' 'examples/*.php' 'benches/*.php' bin/lambda-cache); do \
 	  $(PHP) -l $$f >/dev/null || exit 1; done
 
 clean:

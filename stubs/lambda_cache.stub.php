@@ -174,8 +174,18 @@ namespace LambdaCache\Native {
         /** DynamoDB deletes expired items itself (TTL): returns 0. */
         public function prune(): int {}
 
-        /** Creates the table unless it exists and enables TTL where supported; says what it did. */
-        public function createTable(): string {}
+        /**
+         * Creates the table unless it exists and enables TTL where supported; says what it did.
+         * Without $wait it returns once the table is accepted (or exists): not yet active, no TTL.
+         */
+        public function createTable(bool $wait = true): string {}
+
+        /**
+         * One DescribeTable.
+         * @return array{status: string, item_count: int, size_bytes: int, billing_mode: string}
+         * @throws StoreException when the table does not exist or DynamoDB refuses (code 7)
+         */
+        public function describeTable(): array {}
 
         /** @return array{runtimes_created: int, clients_created: int} counters of this process */
         public function stats(): array {}

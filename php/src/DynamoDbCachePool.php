@@ -67,15 +67,30 @@ final class DynamoDbCachePool extends AbstractPool
     }
 
     /**
-     * Creates the table (string partition key, on-demand capacity) unless it exists, and turns
-     * on TTL where the endpoint supports it. For development and tests; in production create
-     * the table with your infrastructure (README, "Creating the table").
+     * Creates the table (string partition key, on-demand capacity) unless it exists, waits until
+     * it is active and turns on TTL where the endpoint supports it. For development and tests; in
+     * production create the table with your infrastructure (README, "Creating the table").
      *
+     * @param bool $wait false: return once DynamoDB has accepted the table (or said it exists),
+     *                   before it is active and without TTL (poll describeTable(), then call
+     *                   again to finish)
      * @return string what was done
      * @throws CacheException when DynamoDB refuses
      */
-    public function createTable(): string
+    public function createTable(bool $wait = true): string
     {
-        return self::native(fn () => $this->store->createTable());
+        return self::native(fn () => $this->store->createTable($wait));
+    }
+
+    /**
+     * The table as DescribeTable tells it: status (CREATING, ACTIVE, ...), DynamoDB's estimates of
+     * item_count and size_bytes (updated about every six hours), billing_mode.
+     *
+     * @return array{status: string, item_count: int, size_bytes: int, billing_mode: string}
+     * @throws CacheException when the table does not exist or DynamoDB refuses
+     */
+    public function describeTable(): array
+    {
+        return self::native(fn () => $this->store->describeTable());
     }
 }

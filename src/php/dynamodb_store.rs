@@ -42,8 +42,19 @@ native_store!(DynamoDbStore {
         })
     }
 
-    pub fn create_table(&self) -> NResult<String> {
-        self.store.create_table().php()
+    #[php(defaults(wait = true))]
+    pub fn create_table(&self, wait: bool) -> NResult<String> {
+        self.store.create_table(wait).php()
+    }
+
+    pub fn describe_table(&self) -> NResult<ZBox<ZendHashTable>> {
+        let info = self.store.describe_table().php()?;
+        let mut out = ZendHashTable::new();
+        let _ = out.insert("status", info.status);
+        let _ = out.insert("item_count", info.item_count);
+        let _ = out.insert("size_bytes", info.size_bytes);
+        let _ = out.insert("billing_mode", info.billing_mode);
+        Ok(out)
     }
 
     pub fn stats(&self) -> NResult<ZBox<ZendHashTable>> {

@@ -18,6 +18,7 @@ pub mod read;
 mod version;
 pub mod write;
 
+pub use self::admin::TableInfo;
 pub use self::version::VERSION_TTL;
 
 use self::batch::{GET_CHUNK, WRITE_CHUNK};
@@ -271,12 +272,26 @@ impl DynamoStore {
 
     /// Creates the table (string partition key, on-demand capacity) unless it exists, waits
     /// until it is active, and enables TTL on the ttl attribute. Answers what it did; a TTL the
-    /// endpoint does not support (local emulators) is said, not an error.
-    pub fn create_table(&self) -> Result<String> {
-        let limit = admin::CREATE_WAIT + self.limit();
+    /// endpoint does not support (local emulators) is said, not an error. Without `wait` it
+    /// answers once the table is accepted (or exists), before it is active and without TTL.
+    pub fn create_table(&self, wait: bool) -> Result<String> {
+        let wait_limit = if wait {
+            admin::CREATE_WAIT
+        } else {
+            Duration::ZERO
+        };
+        let limit = wait_limit + self.limit();
         self.run("CreateTable", limit, |client| async move {
             let c = &self.config;
-            admin::create_table(&client, self.table(), &c.key_attribute, &c.ttl_attribute).await
+            let (key, ttl) = (&c.key_attribute, &c.ttl_attribute);
+            admin::create_table(&client, self.table(), key, ttl, wait).await
+        })
+    }
+
+    /// The table's status, estimated size and billing mode (one DescribeTable).
+    pub fn describe_table(&self) -> Result<TableInfo> {
+        self.run("DescribeTable", self.limit(), |client| async move {
+            admin::describe_table(&client, self.table()).await
         })
     }
 }
