@@ -34,14 +34,16 @@ namespace LambdaCache\Native {
         /**
          * @param bool|list<string>|null $allowed_classes classes a cached value may contain:
          *        null or false none, true any
-         * @param string $directory any bytes (Linux paths need not be UTF-8); resolved to its
-         *        canonical path, so every path to one directory shares one environment
+         * @param string|null $directory any bytes (Linux paths need not be UTF-8); resolved to its
+         *        canonical path, so every path to one directory shares one environment; null:
+         *        php.ini lambda_cache.tmp_directory, else sys_get_temp_dir().'/lambda-cache'
+         * @param int|null $max_bytes null: php.ini lambda_cache.tmp_max_bytes, else 128 MiB
          * @throws InvalidArgumentException for a bad namespace (also one that is not UTF-8),
-         *         budget or $allowed_classes
+         *         budget, $allowed_classes or lambda_cache.tmp_* php.ini setting
          * @throws StoreException when the directory cannot be opened, or is refused: a symlink,
          *         not owned by this user or writable by group or others (also data.mdb, lock.mdb)
          */
-        public function __construct(string $directory, string $namespace, int $max_bytes, mixed $allowed_classes) {}
+        public function __construct(?string $directory, string $namespace, ?int $max_bytes, mixed $allowed_classes) {}
 
         /**
          * The value under $key, or $miss itself when there is none.
@@ -109,12 +111,14 @@ namespace LambdaCache\Native {
          * @param array<string, mixed> $options table, namespace, region, endpoint, accessKeyId,
          *        secretAccessKey, sessionToken, keyAttribute, ttlAttribute, valueAttribute,
          *        consistentRead, connectTimeoutMs, attemptTimeoutMs, operationTimeoutMs,
-         *        maxAttempts, compressThreshold (null = default or environment); sensitive:
+         *        maxAttempts, compressThreshold (null = the php.ini setting, else the environment, else
+         *        the built-in default); sensitive:
          *        stack traces show it as a SensitiveParameterValue
          * @param bool|list<string>|null $allowed_classes classes a cached value may contain:
          *        null or false none, true any
-         * @throws InvalidArgumentException for a bad option or $allowed_classes (an endpoint
-         *         with a path, a query or user information included)
+         * @throws InvalidArgumentException for a bad option, lambda_cache.dynamodb_* php.ini
+         *         setting or $allowed_classes (an endpoint with a path, a query or user
+         *         information included)
          */
         public function __construct(#[\SensitiveParameter] array $options, mixed $allowed_classes) {}
 
