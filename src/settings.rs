@@ -73,7 +73,7 @@ pub fn pick<T>(
 
 fn invalid(name: &str, value: &[u8], expected: &str) -> Error {
     Error::InvalidConfig(format!(
-        "php.ini setting lambda_cache.{name} = \"{}\" is invalid: {expected}",
+        "php.ini setting lambda_cache.{name} = \"{}\": {expected}",
         String::from_utf8_lossy(value).escape_debug()
     ))
 }
