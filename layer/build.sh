@@ -46,6 +46,16 @@ chmod 0755 "$stage/bref/extensions/lambda_cache.so"
 cat > "$stage/bref/etc/php/conf.d/ext-lambda_cache.ini" <<'INI'
 ; LambdaCache: PSR-6/PSR-16 caches on /tmp and DynamoDB. Configuration: the README.
 extension=/opt/bref/extensions/lambda_cache.so
+; Defaults of every pool (a pool's options override them); set them in your project's
+; php/conf.d/*.ini, which Bref loads after this file. `php --ri lambda_cache` shows them.
+;lambda_cache.tmp_directory = /tmp/lambda-cache
+;lambda_cache.tmp_max_bytes = 128M
+;lambda_cache.dynamodb_table = my-cache-table
+;lambda_cache.dynamodb_endpoint = https://dynamodb.eu-west-1.amazonaws.com
+;lambda_cache.dynamodb_connect_timeout_ms = 1000
+;lambda_cache.dynamodb_attempt_timeout_ms = 1000
+;lambda_cache.dynamodb_operation_timeout_ms = 3000
+;lambda_cache.dynamodb_max_attempts = 3
 INI
 zip_name="lambda-cache-php-${php_version/./}-$arch.zip"
 rm -f "$out/$zip_name"

@@ -34,17 +34,19 @@ namespace LambdaCache\Native {
         /**
          * @param bool|list<string>|null $allowed_classes classes a cached value may contain:
          *        false none, true or null any
-         * @param string $directory any bytes (Linux paths need not be UTF-8); resolved to its
-         *        canonical path, so every path to one directory shares one environment
+         * @param string|null $directory any bytes (Linux paths need not be UTF-8); resolved to its
+         *        canonical path, so every path to one directory shares one environment; null:
+         *        php.ini lambda_cache.tmp_directory, else sys_get_temp_dir().'/lambda-cache'
+         * @param int|null $max_bytes null: php.ini lambda_cache.tmp_max_bytes, else 128 MiB
          * @param string|null $integrity_key a secret of at least 16 bytes: entries are written
          *        with a MAC and only read when it checks out; null = env
          *        LAMBDA_CACHE_INTEGRITY_KEY, '' = none; sensitive
          * @throws InvalidArgumentException for a bad namespace (also one that is not UTF-8),
-         *         budget, $allowed_classes or $integrity_key
+         *         budget, $allowed_classes, $integrity_key or lambda_cache.tmp_* php.ini setting
          * @throws StoreException when the directory cannot be opened, or is refused: a symlink,
          *         not owned by this user or writable by group or others (also data.mdb, lock.mdb)
          */
-        public function __construct(string $directory, string $namespace, int $max_bytes, mixed $allowed_classes, #[\SensitiveParameter] mixed $integrity_key = null) {}
+        public function __construct(?string $directory, string $namespace, ?int $max_bytes, mixed $allowed_classes, #[\SensitiveParameter] mixed $integrity_key = null) {}
 
         /**
          * The value under $key, or $miss itself when there is none.
@@ -112,13 +114,15 @@ namespace LambdaCache\Native {
          * @param array<string, mixed> $options table, namespace, region, endpoint, accessKeyId,
          *        secretAccessKey, sessionToken, keyAttribute, ttlAttribute, valueAttribute,
          *        consistentRead, connectTimeoutMs, attemptTimeoutMs, operationTimeoutMs,
-         *        maxAttempts, compressThreshold (null = default or environment); sensitive:
+         *        maxAttempts, compressThreshold (null = the php.ini setting, else the environment, else
+         *        the built-in default); sensitive:
          *        stack traces show it as a SensitiveParameterValue
          * @param bool|list<string>|null $allowed_classes classes a cached value may contain:
          *        false none, true or null any
          * @param string|null $integrity_key as for TmpStore
-         * @throws InvalidArgumentException for a bad option, $allowed_classes or $integrity_key
-         *         (an endpoint with a path, a query or user information included)
+         * @throws InvalidArgumentException for a bad option, lambda_cache.dynamodb_* php.ini
+         *         setting, $allowed_classes or $integrity_key (an endpoint with a path, a query or
+         *         user information included)
          */
         public function __construct(#[\SensitiveParameter] array $options, mixed $allowed_classes, #[\SensitiveParameter] mixed $integrity_key = null) {}
 

@@ -10,7 +10,7 @@ namespace LambdaCache\Tests\Support;
  * through the environment).
  *
  * $vars are exported into the child as PHP variables ($name = var_export(value)), so the code
- * needs no escaping of parameters.
+ * needs no escaping of parameters. $ini are more `-d name=value` settings.
  *
  * LAMBDA_CACHE_PHP_CMD, when set, replaces PHP_BINARY: a command line, split at whitespace (no
  * quoting), e.g. `qemu-aarch64-static -L ROOT ROOT/usr/bin/php8.2` for an arm64 PHP under
@@ -53,9 +53,10 @@ final class Php
     }
 
     /** Runs $code to the end and returns its result. */
-    public static function run(string $code, array $vars = [], array $env = [], float $timeout = 60.0): ProcessResult
+    /** @param array<string, string> $ini */
+    public static function run(string $code, array $vars = [], array $env = [], float $timeout = 60.0, array $ini = []): ProcessResult
     {
-        return self::start($code, $vars, $env)->wait($timeout);
+        return self::start($code, $vars, $env, [], $ini)->wait($timeout);
     }
 
     /**
@@ -63,9 +64,14 @@ final class Php
      * (e.g. `unshare ... sh -c '...; exec "$@"' sh`, or `setpriv ...`).
      *
      * @param list<string> $prefix
+     * @param array<string, string> $ini
      */
-    public static function start(string $code, array $vars = [], array $env = [], array $prefix = []): BackgroundProcess
+    public static function start(string $code, array $vars = [], array $env = [], array $prefix = [], array $ini = []): BackgroundProcess
     {
+        $settings = [];
+        foreach ($ini as $name => $value) {
+            array_push($settings, '-d', "{$name}={$value}");
+        }
         $script = self::tempFile('script', '.php');
         file_put_contents($script, self::script($code, $vars));
         // Readable by a child that runs under another uid (setpriv).
@@ -80,6 +86,7 @@ final class Php
             '-d', 'display_errors=stderr',
             '-d', 'log_errors=0',
             '-d', 'memory_limit=512M',
+            ...$settings,
             $script,
         ];
         $environment = array_merge(getenv(), $env);

@@ -15,19 +15,22 @@ use LambdaCache\Native\DynamoDbStore;
 final class DynamoDbCachePool extends AbstractPool
 {
     /**
-     * @param string|null       $table              default: env DYNAMO_DB_TABLE
+     * @param string|null       $table              default: php.ini lambda_cache.dynamodb_table, else env DYNAMO_DB_TABLE
      * @param string            $namespace          up to 64 of A-Za-z0-9_.-
      * @param int               $defaultLifetime    seconds; 0 = no expiry unless an item sets one
      * @param string|null       $region             default: env AWS_REGION, AWS_DEFAULT_REGION
-     * @param string|null       $endpoint           default: env AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL
+     * @param string|null       $endpoint           default: php.ini lambda_cache.dynamodb_endpoint, else env
+     *                                              AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL
      * @param string|null       $accessKeyId        default: env AWS_ACCESS_KEY_ID (with the secret and token)
      * @param string|null       $secretAccessKey    never shown in stack traces (#[\SensitiveParameter])
      * @param string|null       $sessionToken       never shown in stack traces (#[\SensitiveParameter])
      * @param bool              $consistentRead     strongly consistent reads (twice the read cost)
-     * @param int               $connectTimeoutMs   per connection attempt
-     * @param int               $attemptTimeoutMs   per HTTP attempt
-     * @param int               $operationTimeoutMs per cache call, retries included
-     * @param int               $maxAttempts        HTTP attempts per request (retries of throttling, 5xx, resets)
+     * @param int|null          $connectTimeoutMs   per connection attempt (default: php.ini
+     *                                              lambda_cache.dynamodb_connect_timeout_ms, else 1000)
+     * @param int|null          $attemptTimeoutMs   per HTTP attempt (lambda_cache.dynamodb_attempt_timeout_ms, else 1000)
+     * @param int|null          $operationTimeoutMs per cache call, retries included (lambda_cache.dynamodb_operation_timeout_ms, else 3000)
+     * @param int|null          $maxAttempts        HTTP attempts per request, retries of throttling, 5xx, resets
+     *                                              (lambda_cache.dynamodb_max_attempts, else 3)
      * @param int               $compressThreshold  values of at least this many bytes are compressed (0 = never)
      * @param bool|list<string> $allowedClasses     which classes cached objects may have (default true = any; see README)
      * @param object|null       $logger             a PSR-3 logger for failures (else E_USER_WARNING)
@@ -48,10 +51,10 @@ final class DynamoDbCachePool extends AbstractPool
         string $ttlAttribute = 'ttl',
         string $valueAttribute = 'value',
         bool $consistentRead = false,
-        int $connectTimeoutMs = 1000,
-        int $attemptTimeoutMs = 1000,
-        int $operationTimeoutMs = 3000,
-        int $maxAttempts = 3,
+        ?int $connectTimeoutMs = null,
+        ?int $attemptTimeoutMs = null,
+        ?int $operationTimeoutMs = null,
+        ?int $maxAttempts = null,
         int $compressThreshold = 1024,
         bool|array $allowedClasses = true,
         ?object $logger = null,

@@ -12,17 +12,19 @@ use LambdaCache\Native\TmpStore;
  */
 final class TmpCachePool extends AbstractPool
 {
-    /** The default size budget: 128 MiB of Lambda's 512 MiB /tmp, which OPcache shares. */
+    /** The built-in size budget: 128 MiB of Lambda's 512 MiB /tmp, which OPcache shares. */
     public const DEFAULT_MAX_BYTES = 134217728;
 
     /**
      * @param string      $namespace       up to 64 of A-Za-z0-9_.-; pools with different
      *                                     namespaces are independent
      * @param int         $defaultLifetime seconds; 0 = no expiry unless an item sets one
-     * @param string|null $directory       default sys_get_temp_dir().'/lambda-cache'; created 0700;
+     * @param string|null $directory       default: php.ini lambda_cache.tmp_directory, else
+     *                                     sys_get_temp_dir().'/lambda-cache'; created 0700;
      *                                     refused (CacheException) when it is a symlink, not
      *                                     this user's or writable by group or others
-     * @param int         $maxBytes        size budget of the directory (all namespaces)
+     * @param int|null    $maxBytes        size budget of the directory (all namespaces); default:
+     *                                     php.ini lambda_cache.tmp_max_bytes, else DEFAULT_MAX_BYTES
      * @param bool|list<string> $allowedClasses which classes cached objects may have:
      *                                     true (default) = any class, false = no objects
      * @param object|null $logger          a PSR-3 logger for failures (else E_USER_WARNING)
@@ -35,13 +37,12 @@ final class TmpCachePool extends AbstractPool
         string $namespace = '',
         int $defaultLifetime = 0,
         ?string $directory = null,
-        int $maxBytes = self::DEFAULT_MAX_BYTES,
+        ?int $maxBytes = null,
         bool|array $allowedClasses = true,
         ?object $logger = null,
         bool $strict = false,
         #[\SensitiveParameter] ?string $integrityKey = null,
     ) {
-        $directory ??= \rtrim(\sys_get_temp_dir(), '/') . '/lambda-cache';
         parent::__construct(
             static fn () => new TmpStore($directory, $namespace, $maxBytes, $allowedClasses, $integrityKey),
             $defaultLifetime,

@@ -6,6 +6,7 @@
 use super::http::DynamoHttp;
 use super::runtime;
 use super::sigv4::Signer;
+use super::source::{self, Source};
 use crate::error::{Error, Result};
 use once_cell::sync::Lazy;
 use std::collections::HashMap;
@@ -58,9 +59,15 @@ pub fn credentials(
     session_token: Option<&str>,
 ) -> Result<(String, String, Option<String>)> {
     match (access_key_id, secret_access_key) {
-        (Some(k), Some(s)) => Ok((k.into(), s.into(), session_token.map(str::to_string))),
+        (Some(k), Some(s)) => {
+            source::record(Source::Options);
+            Ok((k.into(), s.into(), session_token.map(str::to_string)))
+        }
         (None, None) => match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
-            (Some(k), Some(s)) => Ok((k, s, env("AWS_SESSION_TOKEN"))),
+            (Some(k), Some(s)) => {
+                source::record(Source::Environment);
+                Ok((k, s, env("AWS_SESSION_TOKEN")))
+            }
             _ => Err(Error::InvalidConfig(
                 "no credentials: pass accessKeyId and secretAccessKey or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (Lambda sets them)".into(),
             )),

@@ -10,3 +10,4 @@ pub mod http;
 pub mod retry;
 pub mod runtime;
 pub mod sigv4;
+pub mod source;

@@ -1,6 +1,7 @@
 //! `LambdaCache\Native\DynamoDbStore`: the DynamoDB store for the PSR layer.
 
 use super::errors::{IntoPhp, NResult};
+use super::ini;
 use super::memo::Memo;
 use super::ops;
 use super::store_class::native_store;
@@ -9,6 +10,7 @@ use crate::classes::ClassPolicy;
 use crate::clock;
 use crate::entry::IntegrityKey;
 use crate::error::{Error, Result};
+use crate::settings;
 use crate::store::dynamodb::config::DynamoConfig;
 use crate::store::dynamodb::DynamoStore as Core;
 use crate::store::{Sealed, Store};
@@ -67,8 +69,9 @@ native_store!(DynamoDbStore {
     }
 });
 
+/// The options over the php.ini settings over the built-in defaults (`crate::settings`).
 fn config(options: &ZendHashTable) -> Result<DynamoConfig> {
-    let mut c = DynamoConfig::default();
+    let mut c = settings::dynamodb_config(&ini::settings())?;
     let mut it = ext_php_rs::types::array::Iter::new(options);
     while let Some((k, v)) = it.next_zval() {
         let name = k.str().unwrap_or_default().to_string();

@@ -3,6 +3,7 @@
 mod convert;
 mod dynamodb_store;
 mod errors;
+mod ini;
 mod memo;
 mod ops;
 mod sensitive;
@@ -10,6 +11,7 @@ mod store_class;
 mod tmp_store;
 
 use ext_php_rs::prelude::*;
+use ini::startup;
 
 /// The extension's version, as `phpversion('lambda_cache')` also reports it.
 #[php_function]
@@ -25,8 +27,10 @@ extern "C" fn request_startup(_type: i32, _module_number: i32) -> i32 {
 }
 
 #[php_module]
+#[php(startup = "startup")]
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     module
+        .info_function(ini::info)
         .request_startup_function(request_startup)
         .class::<errors::InvalidArgumentException>()
         .class::<errors::StoreException>()

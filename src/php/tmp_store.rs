@@ -2,6 +2,7 @@
 
 use super::convert::Bytes;
 use super::errors::{IntoPhp, NResult};
+use super::ini;
 use super::memo::Memo;
 use super::ops;
 use super::store_class::native_store;
@@ -9,7 +10,8 @@ use crate::classes::ClassPolicy;
 use crate::clock;
 use crate::entry::IntegrityKey;
 use crate::key;
-use crate::store::tmp::{TmpConfig, TmpStore as Core};
+use crate::settings;
+use crate::store::tmp::TmpStore as Core;
 use crate::store::{Sealed, Store};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
@@ -27,21 +29,25 @@ pub struct TmpStore {
 }
 
 native_store!(TmpStore {
+    /// `null` directory or budget: the php.ini setting, else the built-in default.
     pub fn __construct(
-        directory: Bytes<'_>,
+        directory: Option<Bytes<'_>>,
         namespace: Bytes<'_>,
-        max_bytes: i64,
+        max_bytes: Option<i64>,
         allowed_classes: &Zval,
         integrity_key: Option<&Zval>,
     ) -> NResult<Self> {
         let namespace = key::namespace_from_bytes(namespace.0).php()?;
         let mac = IntegrityKey::resolve(ops::secret_of(integrity_key), namespace.as_bytes()).php()?;
-        let config = TmpConfig {
+        let config = settings::tmp_config(
+            &ini::settings(),
             // Linux paths are bytes, not necessarily UTF-8.
-            directory: OsStr::from_bytes(directory.0).into(),
+            directory.map(|d| OsStr::from_bytes(d.0).into()),
             namespace,
-            max_bytes: max_bytes.max(0) as u64,
-        };
+            max_bytes.map(|n| n.max(0) as u64),
+            ini::temp_dir,
+        )
+        .php()?;
         Ok(TmpStore {
             policy: ops::class_policy(allowed_classes).php()?,
             store: Sealed::new(Core::open(config, clock::system()).php()?, mac),
