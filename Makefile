@@ -14,6 +14,7 @@ DOCKER_LAYERS := $(foreach v,82 83 84 85,$(foreach a,x86_64 arm64,docker-layer-p
 
 .PHONY: test-php84 layer-php84 build-php84-inside layer-php84-inside test-php84-inside
 .PHONY: all deps build demo layer test test-rust test-php test-php-only phpunit bench lint clean $(DOCKER_LAYERS)
+.PHONY: fuzz fuzz-short fuzz-build
 
 all: build
 
@@ -34,10 +35,44 @@ layer: build
 $(DOCKER_LAYERS):
 	layer/docker.sh $(word 3,$(subst -, ,$@)) $(word 4,$(subst -, ,$@))
 
-test: deps test-rust test-php test-php84
+test: deps test-rust fuzz-short test-php test-php84
 
 test-rust:
 	cargo test --no-default-features --locked
+
+# Fuzz targets of the core (fuzz/fuzz_targets; docs/decisions.md 12): libFuzzer through
+# libfuzzer-sys, built by plain cargo on the stable toolchain with cargo-fuzz's coverage flags
+# (no sanitizer). --target keeps the flags off build scripts. `make fuzz` runs each target for
+# FUZZ_SECONDS from its committed seeds (fuzz/seeds) and the corpus earlier runs grew
+# (fuzz/corpus, not committed); `make fuzz-short` (part of `make test`) for FUZZ_SHORT_SECONDS.
+# A failing input is saved in fuzz/artifacts/TARGET/ and fails the run; replay it with
+# fuzz/target/$(FUZZ_TRIPLE)/release/TARGET fuzz/artifacts/TARGET/crash-...
+FUZZ_TARGETS       ?= codec classes entry key dynamo_read
+FUZZ_SECONDS       ?= 60
+FUZZ_SHORT_SECONDS ?= 3
+FUZZ_TRIPLE        := $(shell uname -m)-unknown-linux-gnu
+FUZZ_BIN           := $(CURDIR)/fuzz/target/$(FUZZ_TRIPLE)/release
+FUZZ_RUSTFLAGS     := -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+  -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+  -Cllvm-args=-sanitizer-coverage-trace-compares -Cllvm-args=-sanitizer-coverage-stack-depth \
+  --cfg fuzzing
+
+fuzz-build:
+	cd fuzz && RUSTFLAGS="$(FUZZ_RUSTFLAGS)" cargo build --release --locked --bins --target $(FUZZ_TRIPLE)
+
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t fuzz/artifacts/$$t; \
+	  dict=; if [ -f fuzz/dict/$$t.dict ]; then dict=-dict=fuzz/dict/$$t.dict; fi; \
+	  echo "== fuzz $$t, $(FUZZ_SECONDS) s"; \
+	  if ! nice -n 15 $(FUZZ_BIN)/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+	    -artifact_prefix=fuzz/artifacts/$$t/ $$dict fuzz/corpus/$$t fuzz/seeds/$$t \
+	    >fuzz/artifacts/$$t/last.log 2>&1; then tail -n 40 fuzz/artifacts/$$t/last.log; exit 1; fi; \
+	  grep -E '^(Done|stat::average_exec_per_sec)' fuzz/artifacts/$$t/last.log; \
+	done
+
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SHORT_SECONDS)
 
 # The PHP suite runs three times: with Debian's psr/cache and psr/simple-cache 1.0, and with
 # fixtures declaring the 2.0 and 3.0 interfaces (php-tests/fixtures).
@@ -91,6 +126,8 @@ bench: layer
 
 lint:
 	cargo fmt --check
+	cargo fmt --check --manifest-path fuzz/Cargo.toml
+	cd fuzz && cargo clippy --locked --bins -- -D warnings
 	cargo clippy --all-targets --no-default-features -- -D warnings
 	cargo clippy --release -- -D warnings
 	@for f in $$(git ls-files 'php/*.php' 'php-tests/*.php' 'stubs/*.php' 'examples/*.php' 'benches/*.php'); do \
