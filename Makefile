@@ -130,7 +130,7 @@ lint:
 	cd fuzz && cargo clippy --locked --bins -- -D warnings
 	cargo clippy --all-targets --no-default-features -- -D warnings
 	cargo clippy --release -- -D warnings
-	@for f in $$(git ls-files 'php/*.php' 'php-tests/*.php' 'stubs/*.php' 'examples/*.php' 'benches/*.php'); do \
+	@for f in $$(git ls-files 'php/*.php' 'php-tests/*.php' 'tests/*.php' 'stubs/*.php' 'examples/*.php' 'benches/*.php'); do \
 	  $(PHP) -l $$f >/dev/null || exit 1; done
 
 clean:

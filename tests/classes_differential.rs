@@ -4,7 +4,9 @@
 //! defined, which reports every class it looked up or created. None may be missing from what
 //! classes.rs reported: otherwise `allowedClasses` listing exactly those would let PHP create
 //! an object of another class. Needs `php` (PHP_BINARY, else `php` on the PATH).
-//! DIFF_CASES (default 50000) and DIFF_SEED change the run.
+//! DIFF_CASES (default 50000) and DIFF_SEED change the run; DIFF_SHOW=1 prints the payloads
+//! that only one side refuses (PHP: semantics such as an enum or a class it does not have;
+//! classes.rs: bytes after the value, which PHP 8.2 ignores).
 
 use lambda_cache::classes::{serialized_classes, ClassPolicy};
 use std::collections::{BTreeMap, BTreeSet};
