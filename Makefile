@@ -47,6 +47,8 @@ test-rust:
 # (fuzz/corpus, not committed); `make fuzz-short` (part of `make test`) for FUZZ_SHORT_SECONDS.
 # A failing input is saved in fuzz/artifacts/TARGET/ and fails the run; replay it with
 # fuzz/target/$(FUZZ_TRIPLE)/release/TARGET fuzz/artifacts/TARGET/crash-...
+# Not --locked: fuzz/Cargo.lock began as a copy of Cargo.lock and follows the core's dependencies
+# when they change (commit it then).
 FUZZ_TARGETS       ?= codec classes entry key dynamo_read
 FUZZ_SECONDS       ?= 60
 FUZZ_SHORT_SECONDS ?= 3
@@ -58,7 +60,7 @@ FUZZ_RUSTFLAGS     := -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-lev
   --cfg fuzzing
 
 fuzz-build:
-	cd fuzz && RUSTFLAGS="$(FUZZ_RUSTFLAGS)" cargo build --release --locked --bins --target $(FUZZ_TRIPLE)
+	cd fuzz && RUSTFLAGS="$(FUZZ_RUSTFLAGS)" cargo build --release --bins --target $(FUZZ_TRIPLE)
 
 fuzz: fuzz-build
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -127,7 +129,7 @@ bench: layer
 lint:
 	cargo fmt --check
 	cargo fmt --check --manifest-path fuzz/Cargo.toml
-	cd fuzz && cargo clippy --locked --bins -- -D warnings
+	cd fuzz && cargo clippy --bins -- -D warnings
 	cargo clippy --all-targets --no-default-features -- -D warnings
 	cargo clippy --release -- -D warnings
 	@for f in $$(git ls-files 'php/*.php' 'php-tests/*.php' 'tests/*.php' 'stubs/*.php' 'examples/*.php' 'benches/*.php'); do \
