@@ -44,7 +44,8 @@ test-rust:
 # libfuzzer-sys, built by plain cargo on the stable toolchain with cargo-fuzz's coverage flags
 # (no sanitizer). --target keeps the flags off build scripts. `make fuzz` runs each target for
 # FUZZ_SECONDS from its committed seeds (fuzz/seeds) and the corpus earlier runs grew
-# (fuzz/corpus, not committed); `make fuzz-short` (part of `make test`) for FUZZ_SHORT_SECONDS.
+# (fuzz/corpus, not committed); `make fuzz-short` (part of `make test`) for FUZZ_SHORT_SECONDS,
+# from the seeds alone (a corpus grown for hours would take longer to load than the run).
 # A failing input is saved in fuzz/artifacts/TARGET/ and fails the run; replay it with
 # fuzz/target/$(FUZZ_TRIPLE)/release/TARGET fuzz/artifacts/TARGET/crash-...
 # Not --locked: fuzz/Cargo.lock began as a copy of Cargo.lock and follows the core's dependencies
@@ -52,6 +53,7 @@ test-rust:
 FUZZ_TARGETS       ?= codec classes entry key dynamo_read
 FUZZ_SECONDS       ?= 60
 FUZZ_SHORT_SECONDS ?= 3
+FUZZ_CORPUS        ?= fuzz/corpus
 FUZZ_TRIPLE        := $(shell uname -m)-unknown-linux-gnu
 FUZZ_BIN           := $(CURDIR)/fuzz/target/$(FUZZ_TRIPLE)/release
 FUZZ_RUSTFLAGS     := -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
@@ -64,17 +66,18 @@ fuzz-build:
 
 fuzz: fuzz-build
 	@set -e; for t in $(FUZZ_TARGETS); do \
-	  mkdir -p fuzz/corpus/$$t fuzz/artifacts/$$t; \
+	  mkdir -p $(FUZZ_CORPUS)/$$t fuzz/artifacts/$$t; \
 	  dict=; if [ -f fuzz/dict/$$t.dict ]; then dict=-dict=fuzz/dict/$$t.dict; fi; \
 	  echo "== fuzz $$t, $(FUZZ_SECONDS) s"; \
 	  if ! nice -n 15 $(FUZZ_BIN)/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
-	    -artifact_prefix=fuzz/artifacts/$$t/ $$dict fuzz/corpus/$$t fuzz/seeds/$$t \
+	    -artifact_prefix=fuzz/artifacts/$$t/ $$dict $(FUZZ_CORPUS)/$$t fuzz/seeds/$$t \
 	    >fuzz/artifacts/$$t/last.log 2>&1; then tail -n 40 fuzz/artifacts/$$t/last.log; exit 1; fi; \
 	  grep -E '^(Done|stat::average_exec_per_sec)' fuzz/artifacts/$$t/last.log; \
 	done
 
 fuzz-short:
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SHORT_SECONDS)
+	@rm -rf fuzz/target/corpus-short
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SHORT_SECONDS) FUZZ_CORPUS=fuzz/target/corpus-short
 
 # The PHP suite runs three times: with Debian's psr/cache and psr/simple-cache 1.0, and with
 # fixtures declaring the 2.0 and 3.0 interfaces (php-tests/fixtures).
