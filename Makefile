@@ -16,6 +16,7 @@ DOCKER_LAYERS := $(foreach v,82 83 84 85,$(foreach a,x86_64 arm64,docker-layer-p
 .PHONY: arm64-toolchain layer-arm64 layer-php84-arm64 layer-php84-arm64-inside test-arm64 test-arm64-all phpunit-arm64
 .PHONY: phpunit-arm64-layer84
 .PHONY: all deps build demo layer test test-rust test-php test-php-only test-tmp-soak phpunit bench soak lint clean $(DOCKER_LAYERS)
+.PHONY: fuzz fuzz-short fuzz-build
 
 all: build
 
@@ -36,10 +37,49 @@ layer: build
 $(DOCKER_LAYERS):
 	layer/docker.sh $(word 3,$(subst -, ,$@)) $(word 4,$(subst -, ,$@))
 
-test: deps lint test-rust test-php test-tmp-soak test-php84 test-arm64
+test: deps lint test-rust fuzz-short test-php test-tmp-soak test-php84 test-arm64
 
 test-rust:
 	cargo test --no-default-features --locked
+
+# Fuzz targets of the core (fuzz/fuzz_targets; docs/decisions.md 12): libFuzzer through
+# libfuzzer-sys, built by plain cargo on the stable toolchain with cargo-fuzz's coverage flags
+# (no sanitizer). --target keeps the flags off build scripts. `make fuzz` runs each target for
+# FUZZ_SECONDS from its committed seeds (fuzz/seeds) and the corpus earlier runs grew
+# (fuzz/corpus, not committed); `make fuzz-short` (part of `make test`) for FUZZ_SHORT_SECONDS,
+# from the seeds alone (a corpus grown for hours would take longer to load than the run).
+# A failing input is saved in fuzz/artifacts/TARGET/ and fails the run; replay it with
+# fuzz/target/$(FUZZ_TRIPLE)/release/TARGET fuzz/artifacts/TARGET/crash-...
+# Not --locked: fuzz/Cargo.lock began as a copy of Cargo.lock and follows the core's dependencies
+# when they change (commit it then).
+FUZZ_TARGETS       ?= codec classes entry key dynamo_read
+FUZZ_SECONDS       ?= 60
+FUZZ_SHORT_SECONDS ?= 3
+FUZZ_CORPUS        ?= fuzz/corpus
+FUZZ_TRIPLE        := $(shell uname -m)-unknown-linux-gnu
+FUZZ_BIN           := $(CURDIR)/fuzz/target/$(FUZZ_TRIPLE)/release
+FUZZ_RUSTFLAGS     := -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+  -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+  -Cllvm-args=-sanitizer-coverage-trace-compares -Cllvm-args=-sanitizer-coverage-stack-depth \
+  --cfg fuzzing
+
+fuzz-build:
+	cd fuzz && RUSTFLAGS="$(FUZZ_RUSTFLAGS)" cargo build --release --bins --target $(FUZZ_TRIPLE)
+
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_CORPUS)/$$t fuzz/artifacts/$$t; \
+	  dict=; if [ -f fuzz/dict/$$t.dict ]; then dict=-dict=fuzz/dict/$$t.dict; fi; \
+	  echo "== fuzz $$t, $(FUZZ_SECONDS) s"; \
+	  if ! nice -n 15 $(FUZZ_BIN)/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+	    -artifact_prefix=fuzz/artifacts/$$t/ $$dict $(FUZZ_CORPUS)/$$t fuzz/seeds/$$t \
+	    >fuzz/artifacts/$$t/last.log 2>&1; then tail -n 40 fuzz/artifacts/$$t/last.log; exit 1; fi; \
+	  grep -E '^(Done|stat::average_exec_per_sec)' fuzz/artifacts/$$t/last.log; \
+	done
+
+fuzz-short:
+	@rm -rf fuzz/target/corpus-short
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SHORT_SECONDS) FUZZ_CORPUS=fuzz/target/corpus-short
 
 # The PHP suite runs three times: with Debian's psr/cache and psr/simple-cache 1.0, and with
 # fixtures declaring the 2.0 and 3.0 interfaces (php-tests/fixtures).
@@ -166,9 +206,11 @@ soak: build
 
 lint:
 	cargo fmt --check
+	cargo fmt --check --manifest-path fuzz/Cargo.toml
+	cd fuzz && cargo clippy --bins -- -D warnings
 	cargo clippy --all-targets --no-default-features -- -D warnings
 	cargo clippy --release -- -D warnings
-	@for f in $$(git ls-files 'php/*.php' 'php-tests/*.php' 'stubs/*.php' 'examples/*.php' 'benches/*.php' bin/lambda-cache); do \
+	@for f in $$(git ls-files 'php/*.php' 'php-tests/*.php' 'tests/*.php' 'stubs/*.php' 'examples/*.php' 'benches/*.php' bin/lambda-cache); do \
 	  $(PHP) -l $$f >/dev/null || exit 1; done
 
 clean:
