@@ -222,3 +222,75 @@ fn a_full_store_of_small_live_values_keeps_taking_writes() {
     assert!(get(&s, b"key-19999").is_some());
     assert!(get(&s, b"key-0").is_none(), "the oldest entries went first");
 }
+
+/// A deterministic shuffle of `0..n` (a linear congruential generator; no rand crate).
+fn shuffled(n: u32, seed: u64) -> Vec<u32> {
+    let mut v: Vec<u32> = (0..n).collect();
+    let mut x = seed;
+    for i in (1..v.len()).rev() {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        v.swap(i, (x >> 33) as usize % (i + 1));
+    }
+    v
+}
+
+#[test]
+fn reads_alone_commit_no_writes() {
+    // Issue #13: hits re-stamped keys in write transactions, whose commits advanced the clock
+    // and aged every other key, so a read-only loop over 4,000+ keys kept committing.
+    let (d, clock) = (dir("readonly"), MockClock::new(T0));
+    let s = open(&d, "ns", 64 << 20, clock);
+    let v = entry::encode(Encoding::Raw, 0, &[b'v'; 200]);
+    let keys: Vec<String> = (0..10_000).map(|i| format!("key-{i}")).collect();
+    for chunk in keys.chunks(100) {
+        let items: Vec<(&[u8], &[u8])> = chunk.iter().map(|k| (k.as_bytes(), &v[..])).collect();
+        s.set_many(&items).unwrap();
+    }
+    // The first pass may re-stamp keys written long ago; after it, reads write nothing.
+    for pass in 0..4u64 {
+        let before = s.last_write_id();
+        for i in shuffled(10_000, pass) {
+            assert!(get(&s, keys[i as usize].as_bytes()).is_some());
+        }
+        if pass > 0 {
+            assert_eq!(s.last_write_id(), before, "pass {pass} committed writes");
+        }
+    }
+}
+
+#[test]
+fn keys_read_recently_survive_evicting_half_the_store() {
+    let (d, clock) = (dir("lru-half"), MockClock::new(T0));
+    let s = open(&d, "ns", 8 << 20, clock);
+    let v = entry::encode(Encoding::Raw, 0, &[b'v'; 1000]);
+    let put = |k: &str| s.set_many(&[(k.as_bytes(), &v[..])]).unwrap();
+    let mut n = 0u32;
+    while s.stats().unwrap().bytes_used < (8 << 20) * 7 / 10 {
+        put(&format!("old{n}"));
+        n += 1;
+    }
+    assert_eq!(s.stats().unwrap().evictions, 0);
+    // Read every tenth key, the oldest ones included.
+    for i in (0..n).step_by(10) {
+        assert!(get(&s, format!("old{i}").as_bytes()).is_some());
+    }
+    for m in 0..n / 10 {
+        put(&format!("new{m}"));
+    }
+    let evicted = s.evict_share(0.5).unwrap();
+    assert!(evicted >= u64::from(n / 2), "{evicted} of {n} evicted");
+    let lost: Vec<u32> = (0..n)
+        .step_by(10)
+        .filter(|i| get(&s, format!("old{i}").as_bytes()).is_none())
+        .collect();
+    assert!(lost.is_empty(), "read keys evicted: {lost:?} of {n}");
+    let gone = (0..n / 2)
+        .filter(|i| i % 10 != 0 && get(&s, format!("old{i}").as_bytes()).is_none())
+        .count();
+    assert!(
+        gone as u32 > n / 2 * 9 / 10 * 9 / 10,
+        "only {gone} unread old keys evicted"
+    );
+}

@@ -72,11 +72,12 @@ impl TmpStore {
             .collect()
     }
 
-    /// Runs `work` in a write transaction (given the transaction's id, the stamp of what it
-    /// writes) that also re-stamps queued uses; when the map is full, evicts and tries again.
+    /// Runs `work` in a write transaction (given the clock, the stamp of what it writes; it
+    /// returns how many entries it wrote, by which the clock advances) that also re-stamps
+    /// queued uses; when the map is full, evicts and tries again.
     fn write<F>(&self, mut work: F) -> Result<()>
     where
-        F: FnMut(&mut RwTxn, u64) -> heed::Result<()>,
+        F: FnMut(&mut RwTxn, u64) -> heed::Result<u64>,
     {
         let touches = self.lru().take();
         if self.near_full()? {
@@ -102,25 +103,37 @@ impl TmpStore {
 
     fn try_write<F>(&self, touches: &[Vec<u8>], work: &mut F) -> heed::Result<()>
     where
-        F: FnMut(&mut RwTxn, u64) -> heed::Result<()>,
+        F: FnMut(&mut RwTxn, u64) -> heed::Result<u64>,
     {
         let shared = &self.shared;
         let mut txn = shared.env.write_txn()?;
-        let stamp = txn.id() as u64;
+        let stamp = match tmp_lru::clock(shared, &txn) {
+            Ok(c) => c,
+            Err(_) => return Err(heed::Error::Mdb(heed::MdbError::Corrupted)),
+        };
         for k in touches {
             if shared.db.get(&txn, k)?.is_some() {
                 shared.stamps.put(&mut txn, k, &stamp.to_le_bytes())?;
             }
         }
-        work(&mut txn, stamp)?;
+        let written = work(&mut txn, stamp)?;
+        if written > 0 {
+            tmp_lru::advance(shared, &mut txn, stamp, written)?;
+        }
         txn.commit()
     }
 
     /// Frees room down to 60% of the budget, and at least a tenth of the entries' bytes
     /// (expired entries first, then the least recently used).
-    pub fn evict(&self) -> Result<u64> {
+    fn evict(&self) -> Result<u64> {
+        self.evict_share(0.1)
+    }
+
+    /// Frees room down to 60% of the budget, and at least `share` of the entries' bytes;
+    /// returns how many entries went.
+    pub fn evict_share(&self, share: f64) -> Result<u64> {
         let keep = (self.shared.map_bytes as f64 * LOW_WATER) as u64;
-        let n = tmp_lru::evict(&self.shared, self.clock.now_ms(), keep, 0.1)?;
+        let n = tmp_lru::evict(&self.shared, self.clock.now_ms(), keep, share)?;
         self.evictions.fetch_add(n, Ordering::Relaxed);
         Ok(n)
     }
@@ -137,6 +150,12 @@ impl TmpStore {
         let txn = self.shared.env.read_txn().map_err(classify)?;
         let used = tmp_lru::pages_in_use(&self.shared, &txn)? as f64;
         Ok(used >= map * HIGH_WATER)
+    }
+
+    /// The id of the last committed write transaction in the directory (any process): how
+    /// many writes were committed, for tests and diagnostics.
+    pub fn last_write_id(&self) -> u64 {
+        self.shared.env.info().last_txn_id as u64
     }
 
     pub fn stats(&self) -> Result<TmpStats> {
@@ -169,6 +188,16 @@ impl Store for TmpStore {
             let shared = &self.shared;
             let txn = shared.env.read_txn().map_err(classify)?;
             let txid = txn.id() as u64;
+            // The clock moves only with writes: computed once per committed write.
+            let cached = self.lru().view(txid);
+            let view = match cached {
+                Some(v) => v,
+                None => {
+                    let v = tmp_lru::view(shared, &txn)?;
+                    self.lru().set_view(txid, v);
+                    v
+                }
+            };
             for (i, key) in keys.iter().enumerate() {
                 key::storage_key_into(&self.namespace, key, &mut k);
                 let Some(rec) = shared.db.get(&txn, &k).map_err(classify)? else {
@@ -189,12 +218,12 @@ impl Store for TmpStore {
                 match result {
                     Err(Error::Corrupt(_)) => corrupt.push(k.clone()),
                     Err(_) => {}
-                    Ok(()) if tmp_lru::fresh(stamp, txid) => {}
+                    Ok(()) if view.fresh(stamp) => {}
                     Ok(()) => {
                         let mut lru = self.lru();
-                        if lru.needs_check(&k, stamp, txid) {
+                        if lru.needs_check(&k, view) {
                             let used = tmp_lru::last_use(shared, &txn, &k, stamp)?;
-                            lru.checked(&k, used, txid);
+                            lru.checked(&k, used, view);
                             flush = lru.pending() >= TOUCH_BATCH;
                         }
                     }
@@ -206,14 +235,15 @@ impl Store for TmpStore {
             self.write(|txn, _| {
                 corrupt
                     .iter()
-                    .try_for_each(|k| tmp_lru::delete(shared, txn, k))
+                    .try_for_each(|k| tmp_lru::delete(shared, txn, k))?;
+                Ok(0)
             })?;
         }
         // Only a read that queued a use can bring the queue to a batch: hits of fresh entries
         // never take the lock here.
         if flush {
             // Best effort: a failed re-stamp only makes eviction a little less precise.
-            let _ = self.write(|_, _| Ok(()));
+            let _ = self.write(|_, _| Ok(0));
         }
         Ok(())
     }
@@ -230,7 +260,7 @@ impl Store for TmpStore {
                 rec.extend_from_slice(entry);
                 db.put(txn, k, &rec)?;
             }
-            Ok(())
+            Ok(items.len() as u64)
         })
     }
 
@@ -240,7 +270,8 @@ impl Store for TmpStore {
         self.write(|txn, _| {
             skeys
                 .iter()
-                .try_for_each(|k| tmp_lru::delete(shared, txn, k))
+                .try_for_each(|k| tmp_lru::delete(shared, txn, k))?;
+            Ok(0)
         })
     }
 
@@ -256,7 +287,7 @@ impl Store for TmpStore {
                 shared.db.delete_range(txn, &range)?;
                 shared.stamps.delete_range(txn, &range)?;
             }
-            Ok(())
+            Ok(0)
         })
     }
 
@@ -273,7 +304,7 @@ impl Drop for TmpStore {
     fn drop(&mut self) {
         // Re-stamps of hits are worth keeping but never worth an error.
         if self.lru().pending() > 0 {
-            let _ = self.write(|_, _| Ok(()));
+            let _ = self.write(|_, _| Ok(0));
         }
     }
 }

@@ -1,24 +1,26 @@
 //! Least-recently-used bookkeeping of the /tmp store, without turning reads into writes.
 //!
-//! Every record starts with the id of the write transaction that wrote it (LMDB transaction
-//! ids grow by one per committed write: a logical clock shared by all processes). A hit on a
-//! record, or on a key re-stamped in the `stamps` database, older than [`GAP`] transactions is
-//! queued here and re-stamped in `stamps` by this process's next write. Each key is looked at
-//! once per [`GAP`] transactions, so a hit costs one in-memory set lookup.
+//! The clock is the count of entries written, kept in `stamps` under [`CLOCK_KEY`]: data
+//! writes advance it, re-stamps and deletions do not. Every record starts with the clock value
+//! of the write that wrote it; a key's last use is that or its re-stamp in `stamps`, whichever
+//! is newer. A hit re-stamps a key only when its last use is older than a quarter of the store
+//! in writes ([`span`]): then the key is queued and re-stamped by this process's next write. A
+//! read-only workload never advances the clock, so once its keys are re-stamped it writes
+//! nothing at all, however many keys it reads.
 
 use super::tmp_env::{classify, is_map_full, Shared};
 use crate::entry::Entry;
 use crate::error::Result;
 use heed::RwTxn;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// Writes after which a use counts as news for eviction.
-pub const GAP: u64 = 8;
 /// Queued uses after which a reader writes them out itself.
 pub const TOUCH_BATCH: usize = 256;
-/// Keys remembered as looked at, at most.
-const CHECKED_MAX: usize = 8192;
+/// Last uses remembered per process, at most (16 bytes each).
+const KNOWN_MAX: usize = 1 << 17;
+/// A key in `stamps` no cache key can have (storage keys never start with NUL): the clock.
+const CLOCK_KEY: &[u8] = b"\0clock";
 
 /// FNV-1a: keys are short, and std's SipHash costs more than the lookup it guards.
 #[derive(Default)]
@@ -39,35 +41,94 @@ impl Hasher for Fnv {
         }
         self.0 = h;
     }
+    fn write_u64(&mut self, n: u64) {
+        // Keys of `known` are FNV hashes already.
+        self.0 = n;
+    }
 }
 
-type Set = HashSet<Vec<u8>, BuildHasherDefault<Fnv>>;
+fn hash(key: &[u8]) -> u64 {
+    let mut h = Fnv::default();
+    h.write(key);
+    h.finish()
+}
+
+/// The clock as a read transaction sees it, and how old a use may be and still count as recent.
+#[derive(Clone, Copy, Default)]
+pub struct View {
+    pub clock: u64,
+    pub span: u64,
+}
+
+impl View {
+    /// Whether a use at `stamp` is recent: within the last quarter of the store in writes.
+    pub fn fresh(&self, stamp: u64) -> bool {
+        stamp.saturating_add(self.span) > self.clock
+    }
+}
+
+/// How many writes count as recent: a quarter of the entries (so a key read since the last
+/// quarter of the store was written outlives an eviction of half of it), at least 8.
+fn span(entries: u64) -> u64 {
+    (entries / 4).max(8)
+}
+
+/// The clock in `txn`; a directory without one (new, emptied, or older) starts it at the last
+/// transaction id, which is at least any stamp its records carry.
+pub fn clock(shared: &Shared, txn: &heed::RoTxn) -> Result<u64> {
+    let c = shared.stamps.get(txn, CLOCK_KEY).map_err(classify)?;
+    Ok(c.map(read_u64).unwrap_or(txn.id() as u64))
+}
+
+pub fn view(shared: &Shared, txn: &heed::RoTxn) -> Result<View> {
+    Ok(View {
+        clock: clock(shared, txn)?,
+        span: span(shared.db.len(txn).map_err(classify)?),
+    })
+}
+
+/// Advances the clock by `written` entries.
+pub fn advance(shared: &Shared, txn: &mut RwTxn, clock: u64, written: u64) -> heed::Result<()> {
+    shared
+        .stamps
+        .put(txn, CLOCK_KEY, &(clock + written).to_le_bytes())
+}
 
 #[derive(Default)]
 pub struct Lru {
-    touches: Set,
-    checked: Set,
-    epoch: u64,
+    /// Keys to re-stamp with the next write.
+    touches: HashSet<Vec<u8>, BuildHasherDefault<Fnv>>,
+    /// Hash of a key -> its last use as last seen by this process (queued ones: when queued).
+    known: HashMap<u64, u64, BuildHasherDefault<Fnv>>,
+    /// The view of the last read transaction, by its id.
+    view: Option<(u64, View)>,
 }
 
 impl Lru {
-    /// Whether a hit on `key`, written at `stamp`, seen in read transaction `txid`, needs its
-    /// stamp looked up; if not, it is fresh or was looked at recently.
-    pub fn needs_check(&mut self, key: &[u8], stamp: u64, txid: u64) -> bool {
-        if fresh(stamp, txid) {
-            return false;
-        }
-        if txid >= self.epoch + GAP || self.checked.len() >= CHECKED_MAX {
-            self.checked.clear();
-            self.epoch = txid;
-        }
-        !self.checked.contains(key)
+    /// The cached view for read transaction `txid`, if it was computed for it.
+    pub fn view(&self, txid: u64) -> Option<View> {
+        self.view.filter(|(t, _)| *t == txid).map(|(_, v)| v)
     }
 
-    /// Records the looked-up `stamp` of `key`.
-    pub fn checked(&mut self, key: &[u8], stamp: u64, txid: u64) {
-        self.checked.insert(key.to_vec());
-        if stamp + GAP <= txid {
+    pub fn set_view(&mut self, txid: u64, view: View) {
+        self.view = Some((txid, view));
+    }
+
+    /// Called for a hit whose record stamp is not recent. Returns whether the key's re-stamp
+    /// must be looked up (this process does not know a recent use of it).
+    pub fn needs_check(&self, key: &[u8], view: View) -> bool {
+        !matches!(self.known.get(&hash(key)), Some(&used) if view.fresh(used))
+    }
+
+    /// Records the looked-up last use of `key`; queues it for a re-stamp when that is old.
+    pub fn checked(&mut self, key: &[u8], used: u64, view: View) {
+        if self.known.len() >= KNOWN_MAX {
+            self.known.clear();
+        }
+        if view.fresh(used) {
+            self.known.insert(hash(key), used);
+        } else {
+            self.known.insert(hash(key), view.clock);
             self.touches.insert(key.to_vec());
         }
     }
@@ -79,11 +140,6 @@ impl Lru {
     pub fn take(&mut self) -> Vec<Vec<u8>> {
         self.touches.drain().collect()
     }
-}
-
-/// Whether something stamped `stamp` counts as recently used in transaction `txid`.
-pub fn fresh(stamp: u64, txid: u64) -> bool {
-    stamp + GAP > txid
 }
 
 pub fn read_u64(b: &[u8]) -> u64 {
@@ -216,8 +272,11 @@ fn bump(shared: &Shared) -> heed::Result<()> {
 fn empty(shared: &Shared) -> Result<u64> {
     let mut txn = shared.env.write_txn().map_err(classify)?;
     let n = shared.db.len(&txn).map_err(classify)?;
+    let now = clock(shared, &txn)?;
     shared.db.clear(&mut txn).map_err(classify)?;
     shared.stamps.clear(&mut txn).map_err(classify)?;
+    // The clock goes on: stamps other processes remember stay in the past.
+    advance(shared, &mut txn, now, 0).map_err(classify)?;
     txn.commit().map_err(classify)?;
     bump(shared).map_err(classify)?;
     Ok(n)
