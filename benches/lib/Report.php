@@ -126,8 +126,8 @@ final class Report
         $out .= self::tally($this->targets());
         if (($w = $this->worstSave) !== null) {
             $out .= sprintf("  w.  worst save() of %s new 200-byte strings into the default 128 MiB budget: %.1f ms (save #%s; "
-                . "%s evictions, %s failed saves, %s entries left, %.1f s in all)\n", self::n($w['saves']), $w['worst_ms'],
-                self::n($w['worst_at']), self::n($w['evictions']), self::n($w['failed']), self::n($w['entries']), $w['seconds']);
+                . "worst CPU time of one save %.1f ms; %s evictions, %s failed saves, %s entries left, %.1f s in all)\n", self::n($w['saves']), $w['worst_ms'],
+                self::n($w['worst_at']), $w['worst_cpu_ms'], self::n($w['evictions']), self::n($w['failed']), self::n($w['entries']), $w['seconds']);
         }
 
         return $out;

@@ -80,9 +80,7 @@ impl TmpStore {
         F: FnMut(&mut RwTxn, u64) -> heed::Result<u64>,
     {
         let touches = self.lru().take();
-        if self.near_full()? {
-            self.evict()?;
-        }
+        self.evict_step()?;
         let mut last = None;
         for attempt in 0..3 {
             if attempt > 0 {
@@ -121,6 +119,33 @@ impl TmpStore {
             tmp_lru::advance(shared, &mut txn, stamp, written)?;
         }
         txn.commit()
+    }
+
+    /// Once the pages in use pass the high-water mark, each write first takes one slice of an
+    /// eviction down to the low-water mark (`tmp_lru::evict_slice`), so no single request pays
+    /// for evicting a quarter of the store. Where even a slice finds no free page, evicts at once
+    /// in the smallest transactions.
+    fn evict_step(&self) -> Result<()> {
+        let sweep = self.lru().sweep.take();
+        let mut sweep = match sweep {
+            Some(s) => s,
+            None if self.near_full()? => Default::default(),
+            None => return Ok(()),
+        };
+        let keep = (self.shared.map_bytes as f64 * LOW_WATER) as u64;
+        match tmp_lru::evict_slice(&self.shared, self.clock.now_ms(), &mut sweep, keep, 0.1) {
+            Ok((n, done)) => {
+                self.evictions.fetch_add(n, Ordering::Relaxed);
+                if !done {
+                    self.lru().sweep = Some(sweep);
+                }
+            }
+            Err(e) if is_map_full(&e) => {
+                self.evict()?;
+            }
+            Err(e) => return Err(classify(e)),
+        }
+        Ok(())
     }
 
     /// Frees room down to 60% of the budget, and at least a tenth of the entries' bytes

@@ -102,6 +102,8 @@ pub struct Lru {
     known: HashMap<u64, u64, BuildHasherDefault<Fnv>>,
     /// The view of the last read transaction, by its id.
     view: Option<(u64, View)>,
+    /// The eviction this process is spreading over its writes, if any.
+    pub sweep: Option<Sweep>,
 }
 
 impl Lru {
@@ -173,6 +175,106 @@ pub fn pages_in_use(shared: &Shared, txn: &heed::RoTxn) -> Result<u64> {
         bytes += (s.branch_pages + s.leaf_pages + s.overflow_pages) as u64 * u64::from(s.page_size);
     }
     Ok(bytes)
+}
+
+/// Entries one write looks at while evicting: bounds the work of the request that writes.
+pub const SLICE: usize = 2048;
+
+/// An eviction spread over this process's writes, in two sweeps over the entries in key order
+/// ([`SLICE`] entries per write): the first samples the last uses to find the cutoff below which
+/// the share to evict lies (as a full scan and sort would, without stalling one request), the
+/// second deletes the dead entries and those last used before the cutoff.
+#[derive(Default)]
+pub struct Sweep {
+    cursor: Option<Vec<u8>>,
+    cutoff: Option<u64>,
+    share: f64,
+    sample: Vec<u64>,
+    every: u64,
+    seen: u64,
+}
+
+/// Last uses sampled per sweep, at most (about).
+const SAMPLE: u64 = 1 << 16;
+
+fn corrupt(_: crate::Error) -> heed::Error {
+    heed::Error::Mdb(heed::MdbError::Corrupted)
+}
+
+/// One step of a [`Sweep`]: a slice of the sampling sweep (in a read transaction) or of the
+/// deleting one (in a write transaction). `keep`: the bytes in use to evict down to, and at
+/// least `min_share` of the entries. Returns the entries deleted and whether the eviction is
+/// over: the deleting sweep reached the end of the entries, or the pages in use fell to `keep`
+/// bytes. (Pages free up less than entries: deleting a quarter of a page's entries leaves the
+/// page, whose holes new entries fill.)
+pub fn evict_slice(
+    shared: &Shared,
+    now_ms: u64,
+    sweep: &mut Sweep,
+    keep: u64,
+    min_share: f64,
+) -> heed::Result<(u64, bool)> {
+    use std::ops::Bound::{Excluded, Unbounded};
+    let mut txn = shared.env.write_txn()?;
+    if sweep.every == 0 {
+        let used = pages_in_use(shared, &txn).map_err(corrupt)?.max(1);
+        sweep.share = (1.0 - keep as f64 / used as f64).max(min_share);
+        sweep.every = (shared.db.len(&txn)? / SAMPLE).max(1);
+    }
+    let mut seen: Vec<(Vec<u8>, u64)> = Vec::new();
+    {
+        let from = match &sweep.cursor {
+            Some(c) => Excluded(c.as_slice()),
+            None => Unbounded,
+        };
+        for item in shared.db.range(&txn, &(from, Unbounded))?.take(SLICE) {
+            let (k, rec) = item?;
+            sweep.seen += 1;
+            // Sampling: every `every`-th entry's last use. Deleting: the last use of entries
+            // whose write stamp is below the cutoff (a re-stamp may keep them).
+            let look = match sweep.cutoff {
+                None => sweep.seen % sweep.every == 0,
+                Some(_) => true,
+            };
+            let used = match split(rec) {
+                Ok((_, e)) if e.is_expired(now_ms) => 0,
+                Err(_) => 0,
+                Ok((stamp, _)) if !look || sweep.cutoff.is_some_and(|c| stamp >= c) => stamp.max(1),
+                Ok((stamp, _)) => stamp.max(last_use_rw(shared, &txn, k)?).max(1),
+            };
+            if look && sweep.cutoff.is_none() {
+                sweep.sample.push(used);
+            }
+            seen.push((k.to_vec(), used));
+        }
+    }
+    let end = seen.len() < SLICE;
+    sweep.cursor = seen.last().map(|(k, _)| k.clone()).filter(|_| !end);
+    let Some(cutoff) = sweep.cutoff else {
+        drop(txn);
+        if end {
+            let i = ((sweep.sample.len() as f64 * sweep.share) as usize).min(sweep.sample.len());
+            let cutoff = match i {
+                0 => 1,
+                _ => *sweep.sample.select_nth_unstable(i - 1).1 + 1,
+            };
+            sweep.cutoff = Some(cutoff);
+            sweep.sample = Vec::new();
+        }
+        return Ok((0, false));
+    };
+    let mut n = 0;
+    for (k, _) in seen.iter().filter(|(_, u)| *u < cutoff) {
+        delete(shared, &mut txn, k)?;
+        n += 1;
+    }
+    let after = pages_in_use(shared, &txn).map_err(corrupt)?;
+    txn.commit()?;
+    Ok((n, end || after <= keep))
+}
+
+fn last_use_rw(shared: &Shared, txn: &heed::RoTxn, k: &[u8]) -> heed::Result<u64> {
+    Ok(shared.stamps.get(txn, k)?.map(read_u64).unwrap_or(0))
 }
 
 /// Deletions per write transaction while evicting. Every deletion copies the pages on its
