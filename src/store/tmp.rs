@@ -22,6 +22,9 @@ const EVICT_SHARE: u64 = 4;
 /// write: a map filled to its last page cannot even delete), down to 60%.
 const HIGH_WATER: f64 = 0.8;
 const LOW_WATER: f64 = 0.6;
+/// Tries of a write that finds the map full, evicting before each and, from the third, waiting
+/// 1, 2, 4, ... ms for other processes' read snapshots to release freed pages (63 ms in all).
+const ATTEMPTS: u32 = 8;
 
 /// Configuration of a [`TmpStore`].
 #[derive(Debug, Clone)]
@@ -80,21 +83,31 @@ impl TmpStore {
         F: FnMut(&mut RwTxn, u64) -> heed::Result<u64>,
     {
         let touches = self.lru().take();
-        self.evict_step()?;
         let mut last = None;
-        for attempt in 0..3 {
-            if attempt > 0 {
-                self.evict()?;
+        for attempt in 0..ATTEMPTS {
+            // Eviction is best effort: it can itself find the map full, when other processes'
+            // read snapshots still pin the pages just freed; the write may fit anyway, and
+            // those snapshots end within moments. Only unreadable files end the attempts.
+            let evicted = match attempt {
+                0 => self.evict_step(),
+                _ => self.evict().map(|_| ()),
+            };
+            match evicted {
+                Err(e @ Error::Corrupt(_)) => return Err(e),
+                Err(_) | Ok(()) => {}
+            }
+            if attempt >= 2 {
+                std::thread::sleep(std::time::Duration::from_millis(1 << (attempt - 2)));
             }
             match self.try_write(&touches, &mut work) {
                 Ok(()) => return Ok(()),
-                Err(e) if is_map_full(&e) => last = Some(e),
+                Err(e) if is_map_full(&e) => last = Some(e.to_string()),
                 Err(e) => return Err(classify(e)),
             }
         }
         Err(Error::Storage(format!(
             "{} after evicting: the size budget ({} bytes) is too small for this write",
-            last.map(|e| e.to_string()).unwrap_or_default(),
+            last.unwrap_or_default(),
             self.shared.map_bytes
         )))
     }
