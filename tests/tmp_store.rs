@@ -318,3 +318,33 @@ fn eviction_is_spread_over_writes() {
     assert!(get(&s, b"key-79999").is_some());
     assert!(get(&s, b"key-0").is_none());
 }
+
+#[test]
+fn a_large_value_that_finds_no_room_evicts_nothing() {
+    // Issue #13: once the store had been used, values of 16 MiB could not be saved in 128 MiB,
+    // and each failed save evicted tens of thousands of live entries for nothing (LMDB needs
+    // that many contiguous free pages, which evicting small entries does not make).
+    let (d, clock) = (dir("large-room"), MockClock::new(T0));
+    let s = open(&d, "ns", 16 << 20, clock);
+    let v = entry::encode(Encoding::Raw, 0, &[b'v'; 200]);
+    for i in 0..120_000u32 {
+        s.set_many(&[(format!("key-{i}").as_bytes(), &v[..])])
+            .unwrap();
+    }
+    let big = entry::encode(Encoding::Raw, 0, &vec![7u8; s.max_entry_size() - 64]);
+    for i in 0..3 {
+        let before = s.stats().unwrap();
+        match s.set_many(&[(format!("big-{i}").as_bytes(), &big[..])]) {
+            Ok(()) => {}
+            Err(e) => {
+                let after = s.stats().unwrap();
+                assert_eq!(after.entries, before.entries, "{e}");
+                assert_eq!(after.evictions, before.evictions, "{e}");
+            }
+        }
+    }
+    // A value over 256 KiB that finds room is stored, and still readable.
+    let mid = entry::encode(Encoding::Raw, 0, &vec![7u8; 300 * 1024]);
+    s.set_many(&[(b"mid", &mid[..])]).unwrap();
+    assert_eq!(get(&s, b"mid").map(|v| v.len()), Some(300 * 1024));
+}

@@ -22,6 +22,9 @@ const EVICT_SHARE: u64 = 4;
 /// write: a map filled to its last page cannot even delete), down to 60%.
 const HIGH_WATER: f64 = 0.8;
 const LOW_WATER: f64 = 0.6;
+/// Entries over this size need a run of contiguous free pages that evicting small entries
+/// does not make: a write of one that finds the map full is refused at once, evicting nothing.
+const LARGE: usize = 256 * 1024;
 /// Tries of a write that finds the map full, evicting before each and, from the third, waiting
 /// 1, 2, 4, ... ms for other processes' read snapshots to release freed pages (63 ms in all).
 const ATTEMPTS: u32 = 8;
@@ -78,7 +81,15 @@ impl TmpStore {
     /// Runs `work` in a write transaction (given the clock, the stamp of what it writes; it
     /// returns how many entries it wrote, by which the clock advances) that also re-stamps
     /// queued uses; when the map is full, evicts and tries again.
-    fn write<F>(&self, mut work: F) -> Result<()>
+    fn write<F>(&self, work: F) -> Result<()>
+    where
+        F: FnMut(&mut RwTxn, u64) -> heed::Result<u64>,
+    {
+        self.write_sized(0, work)
+    }
+
+    /// [`Self::write`] of entries of at most `largest` bytes.
+    fn write_sized<F>(&self, largest: usize, mut work: F) -> Result<()>
     where
         F: FnMut(&mut RwTxn, u64) -> heed::Result<u64>,
     {
@@ -101,6 +112,12 @@ impl TmpStore {
             }
             match self.try_write(&touches, &mut work) {
                 Ok(()) => return Ok(()),
+                Err(e) if is_map_full(&e) && largest > LARGE => {
+                    return Err(Error::Storage(format!(
+                        "{e}: no {largest} contiguous free bytes in the store (LMDB keeps a value \
+                         in consecutive pages); nothing was evicted, as evicting would not make them"
+                    )))
+                }
                 Err(e) if is_map_full(&e) => last = Some(e.to_string()),
                 Err(e) => return Err(classify(e)),
             }
@@ -291,7 +308,12 @@ impl Store for TmpStore {
         let skeys = self.storage_keys(&keys)?;
         let db = self.shared.db;
         let mut rec = Vec::new();
-        self.write(|txn, stamp| {
+        let largest = items
+            .iter()
+            .map(|(k, e)| k.len() + e.len())
+            .max()
+            .unwrap_or(0);
+        self.write_sized(largest, |txn, stamp| {
             for (k, (_, entry)) in skeys.iter().zip(items) {
                 rec.clear();
                 rec.extend_from_slice(&stamp.to_le_bytes());
