@@ -5,7 +5,7 @@
 //! A record is `[id of the write transaction that wrote it: u64 LE][entry]`.
 
 use super::tmp_env::{self, classify, is_map_full, Shared};
-use super::tmp_lru::{self, Lru, TOUCH_BATCH};
+use super::tmp_lru::{self, Lru, ViewCache, TOUCH_BATCH};
 use super::Store;
 use crate::clock::Clock;
 use crate::entry::Entry;
@@ -25,8 +25,9 @@ const LOW_WATER: f64 = 0.6;
 /// Entries over this size need a run of contiguous free pages that evicting small entries
 /// does not make: a write of one that finds the map full is refused at once, evicting nothing.
 const LARGE: usize = 256 * 1024;
-/// Tries of a write that finds the map full, evicting before each and, from the third, waiting
-/// 1, 2, 4, ... ms for other processes' read snapshots to release freed pages (63 ms in all).
+/// Tries of a write that finds the map full: evicting before the first three and, from the
+/// third, waiting 1, 2, 4, ... ms for other processes' read snapshots to release the pages
+/// freed (63 ms in all).
 const ATTEMPTS: u32 = 8;
 
 /// Configuration of a [`TmpStore`].
@@ -52,6 +53,7 @@ pub struct TmpStore {
     namespace: String,
     clock: Arc<dyn Clock>,
     lru: Mutex<Lru>,
+    view: ViewCache,
     evictions: AtomicU64,
 }
 
@@ -64,6 +66,7 @@ impl TmpStore {
             namespace: config.namespace,
             clock,
             lru: Mutex::new(Lru::default()),
+            view: ViewCache::default(),
             evictions: AtomicU64::new(0),
         })
     }
@@ -98,10 +101,12 @@ impl TmpStore {
         for attempt in 0..ATTEMPTS {
             // Eviction is best effort: it can itself find the map full, when other processes'
             // read snapshots still pin the pages just freed; the write may fit anyway, and
-            // those snapshots end within moments. Only unreadable files end the attempts.
+            // those snapshots end within moments (so later tries only wait, rather than evict
+            // a tenth more each). Only unreadable files end the attempts.
             let evicted = match attempt {
                 0 => self.evict_step(),
-                _ => self.evict().map(|_| ()),
+                1 | 2 => self.evict().map(|_| ()),
+                _ => Ok(()),
             };
             match evicted {
                 Err(e @ Error::Corrupt(_)) => return Err(e),
@@ -244,12 +249,11 @@ impl Store for TmpStore {
             let txn = shared.env.read_txn().map_err(classify)?;
             let txid = txn.id() as u64;
             // The clock moves only with writes: computed once per committed write.
-            let cached = self.lru().view(txid);
-            let view = match cached {
+            let view = match self.view.get(txid) {
                 Some(v) => v,
                 None => {
                     let v = tmp_lru::view(shared, &txn)?;
-                    self.lru().set_view(txid, v);
+                    self.view.set(txid, v);
                     v
                 }
             };

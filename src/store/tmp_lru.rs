@@ -14,6 +14,7 @@ use crate::error::Result;
 use heed::RwTxn;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Queued uses after which a reader writes them out itself.
 pub const TOUCH_BATCH: usize = 256;
@@ -94,28 +95,48 @@ pub fn advance(shared: &Shared, txn: &mut RwTxn, clock: u64, written: u64) -> he
         .put(txn, CLOCK_KEY, &(clock + written).to_le_bytes())
 }
 
+/// The view of the last read transaction, by its id, without a lock on the hit path. Threads
+/// racing on it can only mix two views, which costs eviction a little precision.
+#[derive(Default)]
+pub struct ViewCache {
+    txid: AtomicU64,
+    clock: AtomicU64,
+    span: AtomicU64,
+}
+
+impl ViewCache {
+    /// The view computed for read transaction `txid`, if any.
+    pub fn get(&self, txid: u64) -> Option<View> {
+        if self.txid.load(Ordering::Acquire) != txid {
+            return None;
+        }
+        let v = View {
+            clock: self.clock.load(Ordering::Relaxed),
+            span: self.span.load(Ordering::Relaxed),
+        };
+        (self.txid.load(Ordering::Acquire) == txid).then_some(v)
+    }
+
+    pub fn set(&self, txid: u64, v: View) {
+        // Transaction ids start at 1: 0 marks the cache as being written.
+        self.txid.store(0, Ordering::Release);
+        self.clock.store(v.clock, Ordering::Relaxed);
+        self.span.store(v.span, Ordering::Relaxed);
+        self.txid.store(txid, Ordering::Release);
+    }
+}
+
 #[derive(Default)]
 pub struct Lru {
     /// Keys to re-stamp with the next write.
     touches: HashSet<Vec<u8>, BuildHasherDefault<Fnv>>,
     /// Hash of a key -> its last use as last seen by this process (queued ones: when queued).
     known: HashMap<u64, u64, BuildHasherDefault<Fnv>>,
-    /// The view of the last read transaction, by its id.
-    view: Option<(u64, View)>,
     /// The eviction this process is spreading over its writes, if any.
     pub sweep: Option<Sweep>,
 }
 
 impl Lru {
-    /// The cached view for read transaction `txid`, if it was computed for it.
-    pub fn view(&self, txid: u64) -> Option<View> {
-        self.view.filter(|(t, _)| *t == txid).map(|(_, v)| v)
-    }
-
-    pub fn set_view(&mut self, txid: u64, view: View) {
-        self.view = Some((txid, view));
-    }
-
     /// Called for a hit whose record stamp is not recent. Returns whether the key's re-stamp
     /// must be looked up (this process does not know a recent use of it).
     pub fn needs_check(&self, key: &[u8], view: View) -> bool {
