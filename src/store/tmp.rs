@@ -5,7 +5,7 @@
 //! A record is `[id of the write transaction that wrote it: u64 LE][entry]`.
 
 use super::tmp_env::{self, classify, is_map_full, Shared};
-use super::tmp_lru::{self, Lru, ViewCache, TOUCH_BATCH};
+use super::tmp_lru::{self, Lru, ViewCache};
 use super::Store;
 use crate::clock::Clock;
 use crate::entry::Entry;
@@ -25,6 +25,9 @@ const LOW_WATER: f64 = 0.6;
 /// Entries over this size need a run of contiguous free pages that evicting small entries
 /// does not make: a write of one that finds the map full is refused at once, evicting nothing.
 const LARGE: usize = 256 * 1024;
+/// Records up to this size (with their key) are re-stamped by rewriting them: they live in a
+/// B-tree page (LMDB moves values over about 2 KB of a 4 KB page to overflow pages).
+const RESTAMP_IN_PLACE: usize = 1536;
 /// Tries of a write that finds the map full: evicting before the first three and, from the
 /// third, waiting 1, 2, 4, ... ms for other processes' read snapshots to release the pages
 /// freed (63 ms in all).
@@ -145,8 +148,16 @@ impl TmpStore {
             Err(_) => return Err(heed::Error::Mdb(heed::MdbError::Corrupted)),
         };
         for k in touches {
-            if shared.db.get(&txn, k)?.is_some() {
-                shared.stamps.put(&mut txn, k, &stamp.to_le_bytes())?;
+            // A record that fits in a B-tree page gets the new stamp itself, so later hits on it
+            // are fresh at first sight; a larger one (overflow pages, which a rewrite would
+            // churn) is re-stamped in `stamps`.
+            match shared.db.get(&txn, k)?.map(<[u8]>::to_vec) {
+                Some(mut rec) if k.len() + rec.len() <= RESTAMP_IN_PLACE && rec.len() >= 8 => {
+                    rec[..8].copy_from_slice(&stamp.to_le_bytes());
+                    shared.db.put(&mut txn, k, &rec)?;
+                }
+                Some(_) => shared.stamps.put(&mut txn, k, &stamp.to_le_bytes())?,
+                None => {}
             }
         }
         let written = work(&mut txn, stamp)?;
@@ -283,8 +294,8 @@ impl Store for TmpStore {
                         if lru.needs_check(&k, view) {
                             let used = tmp_lru::last_use(shared, &txn, &k, stamp)?;
                             lru.checked(&k, used, view);
-                            flush = lru.pending() >= TOUCH_BATCH;
                         }
+                        flush = lru.flush_due();
                     }
                 }
             }

@@ -132,6 +132,8 @@ pub struct Lru {
     touches: HashSet<Vec<u8>, BuildHasherDefault<Fnv>>,
     /// Hash of a key -> its last use as last seen by this process (queued ones: when queued).
     known: HashMap<u64, u64, BuildHasherDefault<Fnv>>,
+    /// Hits answered from `known` since the last write.
+    known_hits: usize,
     /// The eviction this process is spreading over its writes, if any.
     pub sweep: Option<Sweep>,
 }
@@ -139,8 +141,19 @@ pub struct Lru {
 impl Lru {
     /// Called for a hit whose record stamp is not recent. Returns whether the key's re-stamp
     /// must be looked up (this process does not know a recent use of it).
-    pub fn needs_check(&self, key: &[u8], view: View) -> bool {
-        !matches!(self.known.get(&hash(key)), Some(&used) if view.fresh(used))
+    pub fn needs_check(&mut self, key: &[u8], view: View) -> bool {
+        let known = matches!(self.known.get(&hash(key)), Some(&used) if view.fresh(used));
+        self.known_hits += usize::from(known);
+        !known
+    }
+
+    /// Whether the queue is worth a write of its own: a batch is full, or queued keys (fewer
+    /// than a batch) keep being read, and re-stamping them (in place, see `TmpStore::try_write`)
+    /// makes their hits fresh at first sight. A read-only workload so writes once per batch of
+    /// keys it uses, then no more.
+    pub fn flush_due(&self) -> bool {
+        self.touches.len() >= TOUCH_BATCH
+            || !self.touches.is_empty() && self.known_hits >= TOUCH_BATCH
     }
 
     /// Records the looked-up last use of `key`; queues it for a re-stamp when that is old.
@@ -161,6 +174,7 @@ impl Lru {
     }
 
     pub fn take(&mut self) -> Vec<Vec<u8>> {
+        self.known_hits = 0;
         self.touches.drain().collect()
     }
 }
@@ -222,8 +236,8 @@ fn corrupt(_: crate::Error) -> heed::Error {
     heed::Error::Mdb(heed::MdbError::Corrupted)
 }
 
-/// One step of a [`Sweep`]: a slice of the sampling sweep (in a read transaction) or of the
-/// deleting one (in a write transaction). `keep`: the bytes in use to evict down to, and at
+/// One step of a [`Sweep`], in a write transaction: a slice of the sampling sweep (the
+/// transaction is dropped) or of the deleting one (committed). `keep`: the bytes in use to evict down to, and at
 /// least `min_share` of the entries. Returns the entries deleted and whether the eviction is
 /// over: the deleting sweep reached the end of the entries, or the pages in use fell to `keep`
 /// bytes. (Pages free up less than entries: deleting a quarter of a page's entries leaves the
@@ -253,15 +267,12 @@ pub fn evict_slice(
             sweep.seen += 1;
             // Sampling: every `every`-th entry's last use. Deleting: the last use of entries
             // whose write stamp is below the cutoff (a re-stamp may keep them).
-            let look = match sweep.cutoff {
-                None => sweep.seen % sweep.every == 0,
-                Some(_) => true,
-            };
+            let look = sweep.cutoff.is_some() || sweep.seen % sweep.every == 0;
             let used = match split(rec) {
                 Ok((_, e)) if e.is_expired(now_ms) => 0,
                 Err(_) => 0,
                 Ok((stamp, _)) if !look || sweep.cutoff.is_some_and(|c| stamp >= c) => stamp.max(1),
-                Ok((stamp, _)) => stamp.max(last_use_rw(shared, &txn, k)?).max(1),
+                Ok((stamp, _)) => stamp.max(restamp(shared, &txn, k)?).max(1),
             };
             if look && sweep.cutoff.is_none() {
                 sweep.sample.push(used);
@@ -294,7 +305,8 @@ pub fn evict_slice(
     Ok((n, end || after <= keep))
 }
 
-fn last_use_rw(shared: &Shared, txn: &heed::RoTxn, k: &[u8]) -> heed::Result<u64> {
+/// The re-stamp of `k`, 0 without one.
+fn restamp(shared: &Shared, txn: &heed::RoTxn, k: &[u8]) -> heed::Result<u64> {
     Ok(shared.stamps.get(txn, k)?.map(read_u64).unwrap_or(0))
 }
 
