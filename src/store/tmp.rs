@@ -111,9 +111,8 @@ impl TmpStore {
                 1 | 2 => self.evict().map(|_| ()),
                 _ => Ok(()),
             };
-            match evicted {
-                Err(e @ Error::Corrupt(_)) => return Err(e),
-                Err(_) | Ok(()) => {}
+            if let Err(e @ Error::Corrupt(_)) = evicted {
+                return Err(e);
             }
             if attempt >= 2 {
                 std::thread::sleep(std::time::Duration::from_millis(1 << (attempt - 2)));

@@ -267,7 +267,7 @@ pub fn evict_slice(
             sweep.seen += 1;
             // Sampling: every `every`-th entry's last use. Deleting: the last use of entries
             // whose write stamp is below the cutoff (a re-stamp may keep them).
-            let look = sweep.cutoff.is_some() || sweep.seen % sweep.every == 0;
+            let look = sweep.cutoff.is_some() || sweep.seen.is_multiple_of(sweep.every);
             let used = match split(rec) {
                 Ok((_, e)) if e.is_expired(now_ms) => 0,
                 Err(_) => 0,
