@@ -28,7 +28,7 @@ require __DIR__ . '/lib/Report.php';
  * the CLI never restarts a full OPcache; a hit workload run after them would measure
  * PhpFilesAdapter without OPcache. Tables are printed in a..f order at the end.
  */
-const RUN_ORDER = ['a', 'b', 'd', 'e', 'f', 'c'];
+const RUN_ORDER = ['a', 'b', 'd', 'e', 'g', 'h', 'i', 'j', 'k', 'l', 'f', 'c'];
 
 function opcacheState(): array
 {
@@ -49,6 +49,10 @@ function runWorkload(Workload $w, array $impls, Sampler $sampler, Options $optio
     foreach ($impls as $impl) {
         $measures[$impl->id] = ['label' => $impl->label, 'status' => 'ok', 'message' => '', 'samples' => [],
             'median' => 0.0, 'min' => 0.0, 'max' => 0.0, 'ops' => 0, 'failures' => 0];
+        if ($w->impls !== null && !\in_array($impl->id, $w->impls, true)) {
+            unset($measures[$impl->id]);
+            continue;
+        }
         if ($impl->unavailable !== null) {
             [$measures[$impl->id]['status'], $measures[$impl->id]['message']] = ['skipped', $impl->unavailable];
             continue;
@@ -133,6 +137,10 @@ function main(array $argv): int
             progress("[{$id}] {$workloads[$id]->title}");
             $report->add($id, runWorkload($workloads[$id], $impls, $sampler, $options, $tmp));
         }
+    }
+    if (\in_array('w', $options->only, true)) {
+        progress('[w] worst save() latency, 1,000,000 new keys');
+        $report->worstSave = worstSave($tmp, 1_000_000);
     }
     foreach (array_keys($workloads) as $id) {
         if (\in_array($id, $options->only, true)) {

@@ -272,3 +272,134 @@ fn a_full_store_of_small_live_values_keeps_taking_writes() {
     assert!(get(&s, b"key-19999").is_some());
     assert!(get(&s, b"key-0").is_none(), "the oldest entries went first");
 }
+
+/// A deterministic shuffle of `0..n` (a linear congruential generator; no rand crate).
+fn shuffled(n: u32, seed: u64) -> Vec<u32> {
+    let mut v: Vec<u32> = (0..n).collect();
+    let mut x = seed;
+    for i in (1..v.len()).rev() {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        v.swap(i, (x >> 33) as usize % (i + 1));
+    }
+    v
+}
+
+#[test]
+fn reads_alone_commit_no_writes() {
+    // Issue #13: hits re-stamped keys in write transactions, whose commits advanced the clock
+    // and aged every other key, so a read-only loop over 4,000+ keys kept committing.
+    let (d, clock) = (dir("readonly"), MockClock::new(T0));
+    let s = open(&d, "ns", 64 << 20, clock);
+    let v = entry::encode(Encoding::Raw, 0, &[b'v'; 200]);
+    let keys: Vec<String> = (0..10_000).map(|i| format!("key-{i}")).collect();
+    for chunk in keys.chunks(100) {
+        let items: Vec<(&[u8], &[u8])> = chunk.iter().map(|k| (k.as_bytes(), &v[..])).collect();
+        s.set_many(&items).unwrap();
+    }
+    // The first pass re-stamps keys written long ago, a batch per write; the last batch, not
+    // full, is written once its keys have been read a few times more. Then reads write nothing.
+    let mut writes = vec![];
+    for pass in 0..5u64 {
+        let before = s.last_write_id();
+        for i in shuffled(10_000, pass) {
+            assert!(get(&s, keys[i as usize].as_bytes()).is_some());
+        }
+        writes.push(s.last_write_id() - before);
+    }
+    assert!(
+        writes[1..].iter().sum::<u64>() <= 1,
+        "writes per pass: {writes:?}"
+    );
+    assert_eq!(writes[4], 0, "writes per pass: {writes:?}");
+}
+
+#[test]
+fn keys_read_recently_survive_evicting_half_the_store() {
+    let (d, clock) = (dir("lru-half"), MockClock::new(T0));
+    let s = open(&d, "ns", 8 << 20, clock);
+    let v = entry::encode(Encoding::Raw, 0, &[b'v'; 1000]);
+    let put = |k: &str| s.set_many(&[(k.as_bytes(), &v[..])]).unwrap();
+    let mut n = 0u32;
+    while s.stats().unwrap().bytes_used < (8 << 20) * 7 / 10 {
+        put(&format!("old{n}"));
+        n += 1;
+    }
+    assert_eq!(s.stats().unwrap().evictions, 0);
+    // Read every tenth key, the oldest ones included.
+    for i in (0..n).step_by(10) {
+        assert!(get(&s, format!("old{i}").as_bytes()).is_some());
+    }
+    for m in 0..n / 10 {
+        put(&format!("new{m}"));
+    }
+    let evicted = s.evict_share(0.5).unwrap();
+    assert!(evicted >= u64::from(n / 2), "{evicted} of {n} evicted");
+    let lost: Vec<u32> = (0..n)
+        .step_by(10)
+        .filter(|i| get(&s, format!("old{i}").as_bytes()).is_none())
+        .collect();
+    assert!(lost.is_empty(), "read keys evicted: {lost:?} of {n}");
+    let gone = (0..n / 2)
+        .filter(|i| i % 10 != 0 && get(&s, format!("old{i}").as_bytes()).is_none())
+        .count();
+    assert!(
+        gone as u32 > n / 2 * 9 / 10 * 9 / 10,
+        "only {gone} unread old keys evicted"
+    );
+}
+
+#[test]
+fn eviction_is_spread_over_writes() {
+    // Issue #13: the write that passed the high-water mark evicted a quarter of the store by
+    // itself (one save took 457 ms to evict 455,784 entries).
+    let (d, clock) = (dir("slices"), MockClock::new(T0));
+    let s = open(&d, "ns", 8 << 20, clock);
+    let v = entry::encode(Encoding::Raw, 0, &[b'v'; 200]);
+    let mut worst = 0;
+    let mut before = 0;
+    for i in 0..80_000u32 {
+        let k = format!("key-{i}");
+        s.set_many(&[(k.as_bytes(), &v[..])])
+            .unwrap_or_else(|e| panic!("write {i}: {e}"));
+        let st = s.stats().unwrap();
+        assert!(st.bytes_used <= st.max_bytes, "{st:?}");
+        worst = worst.max(st.evictions - before);
+        before = st.evictions;
+    }
+    assert!(before > 40_000, "{before} evictions");
+    assert!(worst <= 2048, "one write evicted {worst} entries");
+    assert!(get(&s, b"key-79999").is_some());
+    assert!(get(&s, b"key-0").is_none());
+}
+
+#[test]
+fn a_large_value_that_finds_no_room_evicts_nothing() {
+    // Issue #13: once the store had been used, values of 16 MiB could not be saved in 128 MiB,
+    // and each failed save evicted tens of thousands of live entries for nothing (LMDB needs
+    // that many contiguous free pages, which evicting small entries does not make).
+    let (d, clock) = (dir("large-room"), MockClock::new(T0));
+    let s = open(&d, "ns", 16 << 20, clock);
+    let v = entry::encode(Encoding::Raw, 0, &[b'v'; 200]);
+    for i in 0..120_000u32 {
+        s.set_many(&[(format!("key-{i}").as_bytes(), &v[..])])
+            .unwrap();
+    }
+    let big = entry::encode(Encoding::Raw, 0, &vec![7u8; s.max_entry_size() - 64]);
+    for i in 0..3 {
+        let before = s.stats().unwrap();
+        match s.set_many(&[(format!("big-{i}").as_bytes(), &big[..])]) {
+            Ok(()) => {}
+            Err(e) => {
+                let after = s.stats().unwrap();
+                assert_eq!(after.entries, before.entries, "{e}");
+                assert_eq!(after.evictions, before.evictions, "{e}");
+            }
+        }
+    }
+    // A value over 256 KiB that finds room is stored, and still readable.
+    let mid = entry::encode(Encoding::Raw, 0, &vec![7u8; 300 * 1024]);
+    s.set_many(&[(b"mid", &mid[..])]).unwrap();
+    assert_eq!(get(&s, b"mid").map(|v| v.len()), Some(300 * 1024));
+}

@@ -31,9 +31,10 @@ final class Impl
     ) {
     }
 
-    public function pool(string $dir): CacheItemPoolInterface
+    /** $maxBytes: ours' budget (null: the default); the peers have none. */
+    public function pool(string $dir, ?int $maxBytes = null): CacheItemPoolInterface
     {
-        return ($this->pool)($dir);
+        return ($this->pool)($dir, $maxBytes);
     }
 
     public function psr16(CacheItemPoolInterface $pool): CacheInterface
@@ -65,7 +66,8 @@ function implementations(): array
             'ours',
             'LambdaCache TmpCachePool',
             true,
-            static fn (string $dir) => new \LambdaCache\TmpCachePool(namespace: Impl::NAMESPACE, directory: $dir),
+            static fn (string $dir, ?int $max) => new \LambdaCache\TmpCachePool(namespace: Impl::NAMESPACE, directory: $dir,
+                maxBytes: $max ?? \LambdaCache\TmpCachePool::DEFAULT_MAX_BYTES),
             static fn (CacheItemPoolInterface $pool): CacheInterface => new \LambdaCache\Psr16Cache($pool),
         ),
         new Impl(

@@ -12,6 +12,8 @@ const TARGETS = [
     ['b', 'apcu', 1.0],
     ['c', 'filesystem', 10.0],
     ['d', 'filesystem', 10.0],
+    ['g', 'apcu', 1.0], ['g', 'phpfiles', 1.0], ['h', 'apcu', 1.0], ['h', 'phpfiles', 1.0],
+    ['i', 'apcu', 1.0], ['i', 'phpfiles', 1.0], ['j', 'apcu', 1.0], ['k', 'apcu', 1.0], ['l', 'apcu', 1.0],
 ];
 
 final class Report
@@ -29,6 +31,9 @@ final class Report
         private array $results = [],
     ) {
     }
+
+    /** The worst save() of worstSave(), reported under the targets. */
+    public ?array $worstSave = null;
 
     public function add(string $workload, array $result): void
     {
@@ -119,6 +124,11 @@ final class Report
                 $t['why'] !== '' ? " ({$t['why']})" : '');
         }
         $out .= self::tally($this->targets());
+        if (($w = $this->worstSave) !== null) {
+            $out .= sprintf("  w.  worst save() of %s new 200-byte strings into the default 128 MiB budget: %.1f ms (save #%s; "
+                . "worst CPU time of one save %.1f ms; %s evictions, %s failed saves, %s entries left, %.1f s in all)\n", self::n($w['saves']), $w['worst_ms'],
+                self::n($w['worst_at']), $w['worst_cpu_ms'], self::n($w['evictions']), self::n($w['failed']), self::n($w['entries']), $w['seconds']);
+        }
 
         return $out;
     }
@@ -130,7 +140,8 @@ final class Report
 
     public function json(): string
     {
-        return self::encode('lambda_cache-php', self::settings($this->options), $this->environment, $this->results, $this->targets());
+        return self::encode('lambda_cache-php', self::settings($this->options), $this->environment,
+            $this->results + ['w' => $this->worstSave], $this->targets());
     }
 
     /** The closing line of a targets block: how many passed, failed and were skipped (and reference lines, INFO). */

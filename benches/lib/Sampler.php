@@ -127,7 +127,7 @@ final class Sampler
 /** Settings from the environment and the command line. */
 final class Options
 {
-    public const WORKLOADS = ['a', 'b', 'c', 'd', 'e', 'f'];
+    public const WORKLOADS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'w'];
 
     public function __construct(
         public readonly float $seconds,
@@ -170,7 +170,7 @@ final class Options
                        benches/bench.php [--json FILE]
             env: BENCH_SECONDS  seconds per sample (default 0.5)
                  BENCH_RUNS     samples per implementation, median reported (default 5)
-                 BENCH_ONLY     comma list of workloads a,b,c,d,e,f (default all)
+                 BENCH_ONLY     comma list of workloads a-l and w (default all)
                  BENCH_STRICT=1 exit 2 when a target FAILs
             --json FILE writes the machine-readable result there instead of the final JSON line on stdout.
 

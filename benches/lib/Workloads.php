@@ -14,11 +14,18 @@ final class Workload
         public readonly string $unit,
         public readonly string $note,
         public readonly \Closure $prepare,
+        /** @var ?list<string> implementations measured (default: all) */
+        public readonly ?array $impls = null,
     ) {
     }
 }
 
 const KEY_COUNT = 100;
+/** The scaling rows: id => [key count, array values]; random hits over the whole key set. */
+const SCALE_ROWS = ['g' => [1_000, false], 'h' => [10_000, false], 'i' => [100_000, false],
+    'j' => [1_000, true], 'k' => [10_000, true], 'l' => [100_000, true]];
+/** Ours' budget in the scaling rows: 100,000 arrays of ~1.3 KB pass 80% of the default 128 MiB. */
+const SCALE_MAX_BYTES = 512 << 20;
 /** The length of stringValue()'s strings. */
 const STRING_LENGTH = 200;
 
@@ -63,9 +70,9 @@ function arrayValue(): array
 }
 
 /** @return list<string> */
-function keys(string $prefix): array
+function keys(string $prefix, int $count = KEY_COUNT): array
 {
-    return array_map(static fn (int $i) => $prefix . $i, range(0, KEY_COUNT - 1));
+    return array_map(static fn (int $i) => $prefix . $i, range(0, $count - 1));
 }
 
 /** Holds the pool (and PSR-16 cache) of one implementation so teardown can release them. */
@@ -77,12 +84,12 @@ final class State
     public int $counter = 0;
     public int $lastReset = 0;
 
-    public function open(Impl $impl, TempDirs $tmp, string $workload): void
+    public function open(Impl $impl, TempDirs $tmp, string $workload, ?int $maxBytes = null): void
     {
         $this->close();
         $impl->reset();
         $this->dir = $tmp->fresh("{$workload}-{$impl->id}");
-        $this->pool = $impl->pool($this->dir);
+        $this->pool = $impl->pool($this->dir, $maxBytes);
     }
 
     public function close(): void
@@ -107,34 +114,39 @@ function prefill(State $s, array $keys, mixed $value, bool $psr16): void
     }
 }
 
-function hitSubject(Impl $impl, TempDirs $tmp, string $id, bool $array): Subject
+/** $count keys read in rotation (100) or, more, in a random order over all of them. */
+function hitSubject(Impl $impl, TempDirs $tmp, string $id, bool $array, int $count = KEY_COUNT): Subject
 {
     $s = new State();
-    $s->open($impl, $tmp, $id);
-    $keys = keys($array ? 'arr' : 'str');
+    $s->open($impl, $tmp, $id, $count > KEY_COUNT ? SCALE_MAX_BYTES : null);
+    $keys = keys($array ? 'arr' : 'str', $count);
     prefill($s, $keys, $array ? arrayValue() : stringValue(1), false);
+    if ($count > KEY_COUNT) {
+        mt_srand(13);
+        shuffle($keys);
+    }
     $batch = $array
-        ? static function (int $n) use ($s, $keys): int {
-            $pool = $s->pool;
-            $bad = 0;
+        ? static function (int $n) use ($s, $keys, $count): int {
+            [$pool, $p, $bad] = [$s->pool, $s->counter, 0];
             for ($i = 0; $i < $n; ++$i) {
-                $item = $pool->getItem($keys[$i % KEY_COUNT]);
+                $item = $pool->getItem($keys[$p++ % $count]);
                 if (!$item->isHit() || !\is_array($v = $item->get()) || \count($v) !== 50) {
                     ++$bad;
                 }
             }
+            $s->counter = $p;
 
             return $bad;
         }
-        : static function (int $n) use ($s, $keys): int {
-            $pool = $s->pool;
-            $bad = 0;
+        : static function (int $n) use ($s, $keys, $count): int {
+            [$pool, $p, $bad] = [$s->pool, $s->counter, 0];
             for ($i = 0; $i < $n; ++$i) {
-                $item = $pool->getItem($keys[$i % KEY_COUNT]);
+                $item = $pool->getItem($keys[$p++ % $count]);
                 if (!$item->isHit() || !\is_string($v = $item->get()) || \strlen($v) !== STRING_LENGTH) {
                     ++$bad;
                 }
             }
+            $s->counter = $p;
 
             return $bad;
         };
@@ -142,6 +154,29 @@ function hitSubject(Impl $impl, TempDirs $tmp, string $id, bool $array): Subject
     return new Subject($batch, teardown: $s->close(...));
 }
 
+/**
+ * Ours only: $saves save()s of new 200-byte strings into a fresh directory with the default
+ * budget, each timed; the worst is the save that evicts.
+ */
+function worstSave(TempDirs $tmp, int $saves): array
+{
+    $pool = new \LambdaCache\TmpCachePool(namespace: Impl::NAMESPACE, directory: $dir = $tmp->fresh('w'));
+    [$value, $worst, $at, $worstCpu, $failed, $t] = [stringValue(5), 0, 0, 0, 0, hrtime(true)];
+    for ($i = 0; $i < $saves; ++$i) {
+        $item = $pool->getItem("k{$i}")->set($value);
+        [$c0, $t0] = [Sampler::cpuMicros(), hrtime(true)];
+        $failed += $pool->save($item) ? 0 : 1;
+        [$d, $c] = [hrtime(true) - $t0, Sampler::cpuMicros() - $c0];
+        [$worst, $at, $worstCpu] = $d > $worst ? [$d, $i, $worstCpu] : [$worst, $at, $worstCpu];
+        $worstCpu = max($worstCpu, $c);
+    }
+    $stats = $pool->stats() + ['saves' => $saves, 'failed' => $failed, 'worst_ms' => $worst / 1e6, 'worst_at' => $at,
+        'worst_cpu_ms' => $worstCpu / 1e3, 'seconds' => (hrtime(true) - $t) / 1e9];
+    unset($pool);
+    TempDirs::remove($dir);
+
+    return $stats;
+}
 function saveSubject(Impl $impl, TempDirs $tmp): Subject
 {
     $s = new State();
@@ -255,6 +290,12 @@ function workloads(): array
             '100 existing keys in rotation, every set() overwrites an existing entry; peers through Symfony Psr16Cache',
             static fn (Impl $i, TempDirs $t) => psr16Subject($i, $t, 'f', true)),
     ];
+    foreach (SCALE_ROWS as $id => [$count, $array]) {
+        $list[] = new Workload($id, sprintf('getItem() hit, %s, %s keys', $array ? '50-element array' : '200-byte string',
+            number_format($count)), 'getItem/s', "random order over all {$count} existing keys, a new order each pass"
+            . ' in effect (one shuffled list, cycled); ours with maxBytes 512 MiB, APCu needs apc.shm_size >= 256M',
+            static fn (Impl $i, TempDirs $t) => hitSubject($i, $t, $id, $array, $count), ['ours', 'phpfiles', 'apcu']);
+    }
     $byId = [];
     foreach ($list as $w) {
         $byId[$w->id] = $w;

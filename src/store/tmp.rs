@@ -5,7 +5,7 @@
 //! A record is `[id of the write transaction that wrote it: u64 LE][entry]`.
 
 use super::tmp_env::{self, classify, is_map_full, EnvRef};
-use super::tmp_lru::{self, Lru, TOUCH_BATCH};
+use super::tmp_lru::{self, Lru, ViewCache};
 use super::Store;
 use crate::clock::Clock;
 use crate::entry::Entry;
@@ -22,6 +22,16 @@ const EVICT_SHARE: u64 = 4;
 /// write: a map filled to its last page cannot even delete), down to 60%.
 const HIGH_WATER: f64 = 0.8;
 const LOW_WATER: f64 = 0.6;
+/// Entries over this size need a run of contiguous free pages that evicting small entries
+/// does not make: a write of one that finds the map full is refused at once, evicting nothing.
+const LARGE: usize = 256 * 1024;
+/// Records up to this size (with their key) are re-stamped by rewriting them: they live in a
+/// B-tree page (LMDB moves values over about 2 KB of a 4 KB page to overflow pages).
+const RESTAMP_IN_PLACE: usize = 1536;
+/// Tries of a write that finds the map full: evicting before the first three and, from the
+/// third, waiting 1, 2, 4, ... ms for other processes' read snapshots to release the pages
+/// freed (63 ms in all).
+const ATTEMPTS: u32 = 8;
 
 /// Configuration of a [`TmpStore`].
 #[derive(Debug, Clone)]
@@ -46,6 +56,7 @@ pub struct TmpStore {
     namespace: String,
     clock: Arc<dyn Clock>,
     lru: Mutex<Lru>,
+    view: ViewCache,
     evictions: AtomicU64,
 }
 
@@ -58,6 +69,7 @@ impl TmpStore {
             namespace: config.namespace,
             clock,
             lru: Mutex::new(Lru::default()),
+            view: ViewCache::default(),
             evictions: AtomicU64::new(0),
         })
     }
@@ -72,55 +84,126 @@ impl TmpStore {
             .collect()
     }
 
-    /// Runs `work` in a write transaction (given the transaction's id, the stamp of what it
-    /// writes) that also re-stamps queued uses; when the map is full, evicts and tries again.
-    fn write<F>(&self, mut work: F) -> Result<()>
+    /// Runs `work` in a write transaction (given the clock, the stamp of what it writes; it
+    /// returns how many entries it wrote, by which the clock advances) that also re-stamps
+    /// queued uses; when the map is full, evicts and tries again.
+    fn write<F>(&self, work: F) -> Result<()>
     where
-        F: FnMut(&mut RwTxn, u64) -> heed::Result<()>,
+        F: FnMut(&mut RwTxn, u64) -> heed::Result<u64>,
+    {
+        self.write_sized(0, work)
+    }
+
+    /// [`Self::write`] of entries of at most `largest` bytes.
+    fn write_sized<F>(&self, largest: usize, mut work: F) -> Result<()>
+    where
+        F: FnMut(&mut RwTxn, u64) -> heed::Result<u64>,
     {
         let touches = self.lru().take();
-        if self.near_full()? {
-            self.evict()?;
-        }
         let mut last = None;
-        for attempt in 0..3 {
-            if attempt > 0 {
-                self.evict()?;
+        for attempt in 0..ATTEMPTS {
+            // Eviction is best effort: it can itself find the map full, when other processes'
+            // read snapshots still pin the pages just freed; the write may fit anyway, and
+            // those snapshots end within moments (so later tries only wait, rather than evict
+            // a tenth more each). Only unreadable files end the attempts.
+            let evicted = match attempt {
+                0 => self.evict_step(),
+                1 | 2 => self.evict().map(|_| ()),
+                _ => Ok(()),
+            };
+            if let Err(e @ Error::Corrupt(_)) = evicted {
+                return Err(e);
+            }
+            if attempt >= 2 {
+                std::thread::sleep(std::time::Duration::from_millis(1 << (attempt - 2)));
             }
             match self.try_write(&touches, &mut work) {
                 Ok(()) => return Ok(()),
-                Err(e) if is_map_full(&e) => last = Some(e),
+                Err(e) if is_map_full(&e) && largest > LARGE => {
+                    return Err(Error::Storage(format!(
+                        "{e}: no {largest} contiguous free bytes in the store (LMDB keeps a value \
+                         in consecutive pages); nothing was evicted, as evicting would not make them"
+                    )))
+                }
+                Err(e) if is_map_full(&e) => last = Some(e.to_string()),
                 Err(e) => return Err(classify(e)),
             }
         }
         Err(Error::Storage(format!(
             "{} after evicting: the size budget ({} bytes) is too small for this write",
-            last.map(|e| e.to_string()).unwrap_or_default(),
+            last.unwrap_or_default(),
             self.shared.map_bytes
         )))
     }
 
     fn try_write<F>(&self, touches: &[Vec<u8>], work: &mut F) -> heed::Result<()>
     where
-        F: FnMut(&mut RwTxn, u64) -> heed::Result<()>,
+        F: FnMut(&mut RwTxn, u64) -> heed::Result<u64>,
     {
         let shared = &self.shared;
         let mut txn = shared.env.write_txn()?;
-        let stamp = txn.id() as u64;
+        let stamp = match tmp_lru::clock(shared, &txn) {
+            Ok(c) => c,
+            Err(_) => return Err(heed::Error::Mdb(heed::MdbError::Corrupted)),
+        };
         for k in touches {
-            if shared.db.get(&txn, k)?.is_some() {
-                shared.stamps.put(&mut txn, k, &stamp.to_le_bytes())?;
+            // A record that fits in a B-tree page gets the new stamp itself, so later hits on it
+            // are fresh at first sight; a larger one (overflow pages, which a rewrite would
+            // churn) is re-stamped in `stamps`.
+            match shared.db.get(&txn, k)?.map(<[u8]>::to_vec) {
+                Some(mut rec) if k.len() + rec.len() <= RESTAMP_IN_PLACE && rec.len() >= 8 => {
+                    rec[..8].copy_from_slice(&stamp.to_le_bytes());
+                    shared.db.put(&mut txn, k, &rec)?;
+                }
+                Some(_) => shared.stamps.put(&mut txn, k, &stamp.to_le_bytes())?,
+                None => {}
             }
         }
-        work(&mut txn, stamp)?;
+        let written = work(&mut txn, stamp)?;
+        if written > 0 {
+            tmp_lru::advance(shared, &mut txn, stamp, written)?;
+        }
         txn.commit()
+    }
+
+    /// Once the pages in use pass the high-water mark, each write first takes one slice of an
+    /// eviction down to the low-water mark (`tmp_lru::evict_slice`), so no single request pays
+    /// for evicting a quarter of the store. Where even a slice finds no free page, evicts at once
+    /// in the smallest transactions.
+    fn evict_step(&self) -> Result<()> {
+        let sweep = self.lru().sweep.take();
+        let mut sweep = match sweep {
+            Some(s) => s,
+            None if self.near_full()? => Default::default(),
+            None => return Ok(()),
+        };
+        let keep = (self.shared.map_bytes as f64 * LOW_WATER) as u64;
+        match tmp_lru::evict_slice(&self.shared, self.clock.now_ms(), &mut sweep, keep, 0.1) {
+            Ok((n, done)) => {
+                self.evictions.fetch_add(n, Ordering::Relaxed);
+                if !done {
+                    self.lru().sweep = Some(sweep);
+                }
+            }
+            Err(e) if is_map_full(&e) => {
+                self.evict()?;
+            }
+            Err(e) => return Err(classify(e)),
+        }
+        Ok(())
     }
 
     /// Frees room down to 60% of the budget, and at least a tenth of the entries' bytes
     /// (expired entries first, then the least recently used).
-    pub fn evict(&self) -> Result<u64> {
+    fn evict(&self) -> Result<u64> {
+        self.evict_share(0.1)
+    }
+
+    /// Frees room down to 60% of the budget, and at least `share` of the entries' bytes;
+    /// returns how many entries went.
+    pub fn evict_share(&self, share: f64) -> Result<u64> {
         let keep = (self.shared.map_bytes as f64 * LOW_WATER) as u64;
-        let n = tmp_lru::evict(&self.shared, self.clock.now_ms(), keep, 0.1)?;
+        let n = tmp_lru::evict(&self.shared, self.clock.now_ms(), keep, share)?;
         self.evictions.fetch_add(n, Ordering::Relaxed);
         Ok(n)
     }
@@ -137,6 +220,12 @@ impl TmpStore {
         let txn = self.shared.env.read_txn().map_err(classify)?;
         let used = tmp_lru::pages_in_use(&self.shared, &txn)? as f64;
         Ok(used >= map * HIGH_WATER)
+    }
+
+    /// The id of the last committed write transaction in the directory (any process): how
+    /// many writes were committed, for tests and diagnostics.
+    pub fn last_write_id(&self) -> u64 {
+        self.shared.env.info().last_txn_id as u64
     }
 
     pub fn stats(&self) -> Result<TmpStats> {
@@ -171,6 +260,15 @@ impl Store for TmpStore {
             let shared = &self.shared;
             let txn = shared.env.read_txn().map_err(classify)?;
             let txid = txn.id() as u64;
+            // The clock moves only with writes: computed once per committed write.
+            let view = match self.view.get(txid) {
+                Some(v) => v,
+                None => {
+                    let v = tmp_lru::view(shared, &txn)?;
+                    self.view.set(txid, v);
+                    v
+                }
+            };
             for (i, key) in keys.iter().enumerate() {
                 key::storage_key_into(&self.namespace, key, &mut k);
                 let Some(rec) = shared.db.get(&txn, &k).map_err(classify)? else {
@@ -191,14 +289,14 @@ impl Store for TmpStore {
                 match result {
                     Err(Error::Corrupt(_)) => corrupt.push(k.clone()),
                     Err(_) => {}
-                    Ok(()) if tmp_lru::fresh(stamp, txid) => {}
+                    Ok(()) if view.fresh(stamp) => {}
                     Ok(()) => {
                         let mut lru = self.lru();
-                        if lru.needs_check(&k, stamp, txid) {
+                        if lru.needs_check(&k, view) {
                             let used = tmp_lru::last_use(shared, &txn, &k, stamp)?;
-                            lru.checked(&k, used, txid);
-                            flush = lru.pending() >= TOUCH_BATCH;
+                            lru.checked(&k, used, view);
                         }
+                        flush = lru.flush_due();
                     }
                 }
             }
@@ -208,14 +306,15 @@ impl Store for TmpStore {
             self.write(|txn, _| {
                 corrupt
                     .iter()
-                    .try_for_each(|k| tmp_lru::delete(shared, txn, k))
+                    .try_for_each(|k| tmp_lru::delete(shared, txn, k))?;
+                Ok(0)
             })?;
         }
         // Only a read that queued a use can bring the queue to a batch: hits of fresh entries
         // never take the lock here.
         if flush {
             // Best effort: a failed re-stamp only makes eviction a little less precise.
-            let _ = self.write(|_, _| Ok(()));
+            let _ = self.write(|_, _| Ok(0));
         }
         Ok(())
     }
@@ -226,14 +325,19 @@ impl Store for TmpStore {
         self.shared.sync();
         let db = self.shared.db;
         let mut rec = Vec::new();
-        self.write(|txn, stamp| {
+        let largest = items
+            .iter()
+            .map(|(k, e)| k.len() + e.len())
+            .max()
+            .unwrap_or(0);
+        self.write_sized(largest, |txn, stamp| {
             for (k, (_, entry)) in skeys.iter().zip(items) {
                 rec.clear();
                 rec.extend_from_slice(&stamp.to_le_bytes());
                 rec.extend_from_slice(entry);
                 db.put(txn, k, &rec)?;
             }
-            Ok(())
+            Ok(items.len() as u64)
         })
     }
 
@@ -244,7 +348,8 @@ impl Store for TmpStore {
         self.write(|txn, _| {
             skeys
                 .iter()
-                .try_for_each(|k| tmp_lru::delete(shared, txn, k))
+                .try_for_each(|k| tmp_lru::delete(shared, txn, k))?;
+            Ok(0)
         })
     }
 
@@ -261,7 +366,7 @@ impl Store for TmpStore {
                 shared.db.delete_range(txn, &range)?;
                 shared.stamps.delete_range(txn, &range)?;
             }
-            Ok(())
+            Ok(0)
         })
     }
 
@@ -280,7 +385,7 @@ impl Drop for TmpStore {
         // Re-stamps of hits are worth keeping but never worth an error.
         if self.lru().pending() > 0 {
             self.shared.sync();
-            let _ = self.write(|_, _| Ok(()));
+            let _ = self.write(|_, _| Ok(0));
         }
     }
 }

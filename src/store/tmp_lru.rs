@@ -1,24 +1,27 @@
 //! Least-recently-used bookkeeping of the /tmp store, without turning reads into writes.
 //!
-//! Every record starts with the id of the write transaction that wrote it (LMDB transaction
-//! ids grow by one per committed write: a logical clock shared by all processes). A hit on a
-//! record, or on a key re-stamped in the `stamps` database, older than [`GAP`] transactions is
-//! queued here and re-stamped in `stamps` by this process's next write. Each key is looked at
-//! once per [`GAP`] transactions, so a hit costs one in-memory set lookup.
+//! The clock is the count of entries written, kept in `stamps` under [`CLOCK_KEY`]: data
+//! writes advance it, re-stamps and deletions do not. Every record starts with the clock value
+//! of the write that wrote it; a key's last use is that or its re-stamp in `stamps`, whichever
+//! is newer. A hit re-stamps a key only when its last use is older than a quarter of the store
+//! in writes ([`span`]): then the key is queued and re-stamped by this process's next write. A
+//! read-only workload never advances the clock, so once its keys are re-stamped it writes
+//! nothing at all, however many keys it reads.
 
 use super::tmp_env::{classify, is_map_full, Shared};
 use crate::entry::Entry;
 use crate::error::Result;
 use heed::RwTxn;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Writes after which a use counts as news for eviction.
-pub const GAP: u64 = 8;
 /// Queued uses after which a reader writes them out itself.
 pub const TOUCH_BATCH: usize = 256;
-/// Keys remembered as looked at, at most.
-const CHECKED_MAX: usize = 8192;
+/// Last uses remembered per process, at most (16 bytes each).
+const KNOWN_MAX: usize = 1 << 17;
+/// A key in `stamps` no cache key can have (storage keys never start with NUL): the clock.
+const CLOCK_KEY: &[u8] = b"\0clock";
 
 /// FNV-1a: keys are short, and std's SipHash costs more than the lookup it guards.
 #[derive(Default)]
@@ -39,35 +42,129 @@ impl Hasher for Fnv {
         }
         self.0 = h;
     }
+    fn write_u64(&mut self, n: u64) {
+        // Keys of `known` are FNV hashes already.
+        self.0 = n;
+    }
 }
 
-type Set = HashSet<Vec<u8>, BuildHasherDefault<Fnv>>;
+fn hash(key: &[u8]) -> u64 {
+    let mut h = Fnv::default();
+    h.write(key);
+    h.finish()
+}
+
+/// The clock as a read transaction sees it, and how old a use may be and still count as recent.
+#[derive(Clone, Copy, Default)]
+pub struct View {
+    pub clock: u64,
+    pub span: u64,
+}
+
+impl View {
+    /// Whether a use at `stamp` is recent: within the last quarter of the store in writes.
+    pub fn fresh(&self, stamp: u64) -> bool {
+        stamp.saturating_add(self.span) > self.clock
+    }
+}
+
+/// How many writes count as recent: a quarter of the entries (so a key read since the last
+/// quarter of the store was written outlives an eviction of half of it), at least 8.
+fn span(entries: u64) -> u64 {
+    (entries / 4).max(8)
+}
+
+/// The clock in `txn`; a directory without one (new, emptied, or older) starts it at the last
+/// transaction id, which is at least any stamp its records carry.
+pub fn clock(shared: &Shared, txn: &heed::RoTxn) -> Result<u64> {
+    let c = shared.stamps.get(txn, CLOCK_KEY).map_err(classify)?;
+    Ok(c.map(read_u64).unwrap_or(txn.id() as u64))
+}
+
+pub fn view(shared: &Shared, txn: &heed::RoTxn) -> Result<View> {
+    Ok(View {
+        clock: clock(shared, txn)?,
+        span: span(shared.db.len(txn).map_err(classify)?),
+    })
+}
+
+/// Advances the clock by `written` entries.
+pub fn advance(shared: &Shared, txn: &mut RwTxn, clock: u64, written: u64) -> heed::Result<()> {
+    shared
+        .stamps
+        .put(txn, CLOCK_KEY, &(clock + written).to_le_bytes())
+}
+
+/// The view of the last read transaction, by its id, without a lock on the hit path. Threads
+/// racing on it can only mix two views, which costs eviction a little precision.
+#[derive(Default)]
+pub struct ViewCache {
+    txid: AtomicU64,
+    clock: AtomicU64,
+    span: AtomicU64,
+}
+
+impl ViewCache {
+    /// The view computed for read transaction `txid`, if any.
+    pub fn get(&self, txid: u64) -> Option<View> {
+        if self.txid.load(Ordering::Acquire) != txid {
+            return None;
+        }
+        let v = View {
+            clock: self.clock.load(Ordering::Relaxed),
+            span: self.span.load(Ordering::Relaxed),
+        };
+        (self.txid.load(Ordering::Acquire) == txid).then_some(v)
+    }
+
+    pub fn set(&self, txid: u64, v: View) {
+        // Transaction ids start at 1: 0 marks the cache as being written.
+        self.txid.store(0, Ordering::Release);
+        self.clock.store(v.clock, Ordering::Relaxed);
+        self.span.store(v.span, Ordering::Relaxed);
+        self.txid.store(txid, Ordering::Release);
+    }
+}
 
 #[derive(Default)]
 pub struct Lru {
-    touches: Set,
-    checked: Set,
-    epoch: u64,
+    /// Keys to re-stamp with the next write.
+    touches: HashSet<Vec<u8>, BuildHasherDefault<Fnv>>,
+    /// Hash of a key -> its last use as last seen by this process (queued ones: when queued).
+    known: HashMap<u64, u64, BuildHasherDefault<Fnv>>,
+    /// Hits answered from `known` since the last write.
+    known_hits: usize,
+    /// The eviction this process is spreading over its writes, if any.
+    pub sweep: Option<Sweep>,
 }
 
 impl Lru {
-    /// Whether a hit on `key`, written at `stamp`, seen in read transaction `txid`, needs its
-    /// stamp looked up; if not, it is fresh or was looked at recently.
-    pub fn needs_check(&mut self, key: &[u8], stamp: u64, txid: u64) -> bool {
-        if fresh(stamp, txid) {
-            return false;
-        }
-        if txid >= self.epoch + GAP || self.checked.len() >= CHECKED_MAX {
-            self.checked.clear();
-            self.epoch = txid;
-        }
-        !self.checked.contains(key)
+    /// Called for a hit whose record stamp is not recent. Returns whether the key's re-stamp
+    /// must be looked up (this process does not know a recent use of it).
+    pub fn needs_check(&mut self, key: &[u8], view: View) -> bool {
+        let known = matches!(self.known.get(&hash(key)), Some(&used) if view.fresh(used));
+        self.known_hits += usize::from(known);
+        !known
     }
 
-    /// Records the looked-up `stamp` of `key`.
-    pub fn checked(&mut self, key: &[u8], stamp: u64, txid: u64) {
-        self.checked.insert(key.to_vec());
-        if stamp + GAP <= txid {
+    /// Whether the queue is worth a write of its own: a batch is full, or queued keys (fewer
+    /// than a batch) keep being read, and re-stamping them (in place, see `TmpStore::try_write`)
+    /// makes their hits fresh at first sight. A read-only workload so writes once per batch of
+    /// keys it uses, then no more.
+    pub fn flush_due(&self) -> bool {
+        self.touches.len() >= TOUCH_BATCH
+            || !self.touches.is_empty() && self.known_hits >= TOUCH_BATCH
+    }
+
+    /// Records the looked-up last use of `key`; queues it for a re-stamp when that is old.
+    pub fn checked(&mut self, key: &[u8], used: u64, view: View) {
+        if self.known.len() >= KNOWN_MAX {
+            self.known.clear();
+        }
+        if view.fresh(used) {
+            self.known.insert(hash(key), used);
+        } else {
+            self.known.insert(hash(key), view.clock);
             self.touches.insert(key.to_vec());
         }
     }
@@ -77,13 +174,9 @@ impl Lru {
     }
 
     pub fn take(&mut self) -> Vec<Vec<u8>> {
+        self.known_hits = 0;
         self.touches.drain().collect()
     }
-}
-
-/// Whether something stamped `stamp` counts as recently used in transaction `txid`.
-pub fn fresh(stamp: u64, txid: u64) -> bool {
-    stamp + GAP > txid
 }
 
 pub fn read_u64(b: &[u8]) -> u64 {
@@ -117,6 +210,104 @@ pub fn pages_in_use(shared: &Shared, txn: &heed::RoTxn) -> Result<u64> {
         bytes += (s.branch_pages + s.leaf_pages + s.overflow_pages) as u64 * u64::from(s.page_size);
     }
     Ok(bytes)
+}
+
+/// Entries one write looks at while evicting: bounds the work of the request that writes.
+pub const SLICE: usize = 2048;
+
+/// An eviction spread over this process's writes, in two sweeps over the entries in key order
+/// ([`SLICE`] entries per write): the first samples the last uses to find the cutoff below which
+/// the share to evict lies (as a full scan and sort would, without stalling one request), the
+/// second deletes the dead entries and those last used before the cutoff.
+#[derive(Default)]
+pub struct Sweep {
+    cursor: Option<Vec<u8>>,
+    cutoff: Option<u64>,
+    share: f64,
+    sample: Vec<u64>,
+    every: u64,
+    seen: u64,
+}
+
+/// Last uses sampled per sweep, at most (about).
+const SAMPLE: u64 = 1 << 16;
+
+fn corrupt(_: crate::Error) -> heed::Error {
+    heed::Error::Mdb(heed::MdbError::Corrupted)
+}
+
+/// One step of a [`Sweep`], in a write transaction: a slice of the sampling sweep (the
+/// transaction is dropped) or of the deleting one (committed). `keep`: the bytes in use to evict down to, and at
+/// least `min_share` of the entries. Returns the entries deleted and whether the eviction is
+/// over: the deleting sweep reached the end of the entries, or the pages in use fell to `keep`
+/// bytes. (Pages free up less than entries: deleting a quarter of a page's entries leaves the
+/// page, whose holes new entries fill.)
+pub fn evict_slice(
+    shared: &Shared,
+    now_ms: u64,
+    sweep: &mut Sweep,
+    keep: u64,
+    min_share: f64,
+) -> heed::Result<(u64, bool)> {
+    use std::ops::Bound::{Excluded, Unbounded};
+    let mut txn = shared.env.write_txn()?;
+    if sweep.every == 0 {
+        let used = pages_in_use(shared, &txn).map_err(corrupt)?.max(1);
+        sweep.share = (1.0 - keep as f64 / used as f64).max(min_share);
+        sweep.every = (shared.db.len(&txn)? / SAMPLE).max(1);
+    }
+    let mut seen: Vec<(Vec<u8>, u64)> = Vec::new();
+    {
+        let from = match &sweep.cursor {
+            Some(c) => Excluded(c.as_slice()),
+            None => Unbounded,
+        };
+        for item in shared.db.range(&txn, &(from, Unbounded))?.take(SLICE) {
+            let (k, rec) = item?;
+            sweep.seen += 1;
+            // Sampling: every `every`-th entry's last use. Deleting: the last use of entries
+            // whose write stamp is below the cutoff (a re-stamp may keep them).
+            let look = sweep.cutoff.is_some() || sweep.seen.is_multiple_of(sweep.every);
+            let used = match split(rec) {
+                Ok((_, e)) if e.is_expired(now_ms) => 0,
+                Err(_) => 0,
+                Ok((stamp, _)) if !look || sweep.cutoff.is_some_and(|c| stamp >= c) => stamp.max(1),
+                Ok((stamp, _)) => stamp.max(restamp(shared, &txn, k)?).max(1),
+            };
+            if look && sweep.cutoff.is_none() {
+                sweep.sample.push(used);
+            }
+            seen.push((k.to_vec(), used));
+        }
+    }
+    let end = seen.len() < SLICE;
+    sweep.cursor = seen.last().map(|(k, _)| k.clone()).filter(|_| !end);
+    let Some(cutoff) = sweep.cutoff else {
+        drop(txn);
+        if end {
+            let i = ((sweep.sample.len() as f64 * sweep.share) as usize).min(sweep.sample.len());
+            let cutoff = match i {
+                0 => 1,
+                _ => *sweep.sample.select_nth_unstable(i - 1).1 + 1,
+            };
+            sweep.cutoff = Some(cutoff);
+            sweep.sample = Vec::new();
+        }
+        return Ok((0, false));
+    };
+    let mut n = 0;
+    for (k, _) in seen.iter().filter(|(_, u)| *u < cutoff) {
+        delete(shared, &mut txn, k)?;
+        n += 1;
+    }
+    let after = pages_in_use(shared, &txn).map_err(corrupt)?;
+    txn.commit()?;
+    Ok((n, end || after <= keep))
+}
+
+/// The re-stamp of `k`, 0 without one.
+fn restamp(shared: &Shared, txn: &heed::RoTxn, k: &[u8]) -> heed::Result<u64> {
+    Ok(shared.stamps.get(txn, k)?.map(read_u64).unwrap_or(0))
 }
 
 /// Deletions per write transaction while evicting. Every deletion copies the pages on its
@@ -216,8 +407,11 @@ fn bump(shared: &Shared) -> heed::Result<()> {
 fn empty(shared: &Shared) -> Result<u64> {
     let mut txn = shared.env.write_txn().map_err(classify)?;
     let n = shared.db.len(&txn).map_err(classify)?;
+    let now = clock(shared, &txn)?;
     shared.db.clear(&mut txn).map_err(classify)?;
     shared.stamps.clear(&mut txn).map_err(classify)?;
+    // The clock goes on: stamps other processes remember stay in the past.
+    advance(shared, &mut txn, now, 0).map_err(classify)?;
     txn.commit().map_err(classify)?;
     bump(shared).map_err(classify)?;
     Ok(n)
