@@ -3,7 +3,7 @@
 //! replaced aws-sdk-dynamodb, whose request pipeline cost 2.2x the CPU of a plain ext-curl PHP
 //! client per GetItem (docs/decisions.md).
 
-use super::credentials::Source;
+use super::credentials::{Credentials, Source};
 use super::retry::Backoff;
 use super::sigv4::{amz_date, now_secs, Signer};
 use crate::error::Error;
@@ -159,12 +159,19 @@ impl DynamoHttp {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result =
-                match tokio::time::timeout(self.attempt_timeout, self.once(op, body.clone())).await
-                {
-                    Ok(r) => r,
-                    Err(_) => Err(CallError::Timeout(self.attempt_timeout)),
-                };
+            // Per attempt (a retry after a refresh signs with the new credentials), outside the
+            // attempt's deadline: a fetch from the default chain (STS, SSO, a container
+            // endpoint) is bounded by the operation's.
+            let credentials = self
+                .credentials
+                .current()
+                .await
+                .map_err(CallError::Credentials)?;
+            let once = self.once(op, body.clone(), &credentials);
+            let result = match tokio::time::timeout(self.attempt_timeout, once).await {
+                Ok(r) => r,
+                Err(_) => Err(CallError::Timeout(self.attempt_timeout)),
+            };
             match result {
                 Err(e) if e.retryable() && attempt < self.max_attempts => {
                     tokio::time::sleep(backoff.delay(attempt, seed)).await;
@@ -174,13 +181,12 @@ impl DynamoHttp {
         }
     }
 
-    async fn once(&self, op: &str, body: Bytes) -> Result<Bytes, CallError> {
-        // Per attempt: refreshed credentials sign the attempts after a refresh.
-        let credentials = self
-            .credentials
-            .current()
-            .await
-            .map_err(CallError::Credentials)?;
+    async fn once(
+        &self,
+        op: &str,
+        body: Bytes,
+        credentials: &Credentials,
+    ) -> Result<Bytes, CallError> {
         let date = amz_date(now_secs());
         let target = format!("DynamoDB_20120810.{op}");
         let mut headers: Vec<(&str, &str)> = vec![
@@ -194,7 +200,7 @@ impl DynamoHttp {
         headers.push(("x-amz-target", &target));
         let auth = self
             .signer
-            .authorization(&credentials, "POST", &headers, &body, &date);
+            .authorization(credentials, "POST", &headers, &body, &date);
         let mut req = hyper::Request::post(self.uri.clone());
         for (name, value) in &headers {
             req = req.header(*name, *value);
