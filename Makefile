@@ -90,6 +90,7 @@ test-php84-inside: layer-php84-inside
 bench: layer
 	cargo bench --no-default-features --locked --bench engines
 	cargo bench --no-default-features --locked --bench compression
+	cargo bench --no-default-features --locked --bench sigv4
 	$(PHPX) -d apc.enable_cli=1 -d opcache.enable_cli=1 benches/bench.php
 	DYNALITE_INSTANCES=2 scripts/dynalite.sh run -- $(PHPX) benches/dynamo.php
 	LAMBDA_CACHE_SO=$(SO) scripts/dynalite.sh run -- $(PHP) benches/startup.php
