@@ -432,3 +432,57 @@ fn no_region_anywhere_is_said_at_the_first_call() {
     }
     assert!(dynamo.seen().is_empty());
 }
+
+#[test]
+fn a_forked_child_fetches_credentials_of_its_own() {
+    if !in_child("a_forked_child_fetches_credentials_of_its_own") {
+        return;
+    }
+    let answer = |n: u32| {
+        format!(
+            r#"{{"AccessKeyId":"ASIAPROCESS{n}","SecretAccessKey":"secret{n}","Token":"token{n}","Expiration":"{}"}}"#,
+            in_secs(3600)
+        )
+    };
+    let container = Fake::start("application/json", vec![answer(1), answer(2)]);
+    std::env::set_var(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        format!("{}/creds", container.url),
+    );
+    let dynamo = dynamo();
+    let store = store(&dynamo, Some("us-east-1"));
+    read_ok(&store);
+    let in_parent = dynamo.header("authorization").len();
+    // The fakes' threads stay in this process and serve the child over loopback.
+    match unsafe { libc::fork() } {
+        0 => {
+            let (r, _) = reads(&store, &[b"k"]);
+            let fetches = credentials::chain().fetches();
+            unsafe { libc::_exit(if r.is_ok() && fetches == 1 { 0 } else { 3 }) }
+        }
+        pid => {
+            assert!(pid > 0);
+            let mut status = 0;
+            assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+            assert!(
+                libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+                "{status}"
+            );
+        }
+    }
+    assert_eq!(container.requests().len(), 2, "one fetch per process");
+    let ids = key_ids(&dynamo);
+    assert!(ids.len() > in_parent);
+    assert!(
+        ids[..in_parent].iter().all(|k| k == "ASIAPROCESS1"),
+        "{ids:?}"
+    );
+    assert!(
+        ids[in_parent..].iter().all(|k| k == "ASIAPROCESS2"),
+        "{ids:?}"
+    );
+    // The parent keeps its own.
+    read_ok(&store);
+    assert_eq!(container.requests().len(), 2);
+    assert_eq!(key_ids(&dynamo).last().unwrap(), "ASIAPROCESS1");
+}
