@@ -194,6 +194,7 @@ bench: layer
 	cargo bench --no-default-features --locked --bench engines
 	cargo bench --no-default-features --locked --bench compression
 	cargo bench --no-default-features --locked --bench mac
+	cargo bench --no-default-features --locked --bench sigv4
 	$(PHPX) -d apc.enable_cli=1 -d opcache.enable_cli=1 $(BENCH_INI) benches/bench.php
 	$(PHPX) -d opcache.enable_cli=1 benches/integrity.php
 	DYNALITE_INSTANCES=2 scripts/dynalite.sh run -- $(PHPX) benches/dynamo.php

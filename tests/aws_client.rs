@@ -6,8 +6,10 @@
 
 mod support;
 
+use lambda_cache::aws::credentials::{Credentials, Source};
 use lambda_cache::aws::http::{CallError, DynamoHttp};
 use lambda_cache::aws::sigv4::Signer;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{Answer, Server, THROTTLED};
 use tokio::runtime::Runtime;
@@ -28,16 +30,23 @@ impl Client {
             .enable_all()
             .build()
             .unwrap();
-        let signer = Signer::new(
+        let signer = Signer::new("us-east-1".into(), "dynamodb");
+        let credentials = Source::Fixed(Arc::new(Credentials::new(
             "AKIDEXAMPLE".into(),
             "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
             None,
-            "us-east-1".into(),
-            "dynamodb",
-        );
+        )));
         let http = {
             let _guard = rt.enter();
-            DynamoHttp::new(&server.endpoint, signer, ATTEMPT, ATTEMPT, max_attempts).unwrap()
+            DynamoHttp::new(
+                &server.endpoint,
+                signer,
+                credentials,
+                ATTEMPT,
+                ATTEMPT,
+                max_attempts,
+            )
+            .unwrap()
         };
         Client { rt, http }
     }

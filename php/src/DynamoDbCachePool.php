@@ -10,7 +10,9 @@ use LambdaCache\Native\DynamoDbStore;
  * A PSR-6 pool on DynamoDB: the cache every Lambda instance shares. Items are
  * {id: S, value: B, ttl: N} by default (the layout of Bref's DynamoDB storage docs); the table
  * needs a string partition key and, for DynamoDB to delete expired items, TTL on `ttl`.
- * Region, credentials and endpoint default to the standard AWS environment variables.
+ * Region, credentials and endpoint default to the standard AWS environment variables, else
+ * (region and credentials) to AWS's default chain: profiles, SSO, web identity, container
+ * credentials, instance metadata (README, "DynamoDB").
  */
 final class DynamoDbCachePool extends AbstractPool
 {
@@ -18,10 +20,10 @@ final class DynamoDbCachePool extends AbstractPool
      * @param string|null       $table              default: php.ini lambda_cache.dynamodb_table, else env DYNAMO_DB_TABLE
      * @param string            $namespace          up to 64 of A-Za-z0-9_.-
      * @param int               $defaultLifetime    seconds; 0 = no expiry unless an item sets one
-     * @param string|null       $region             default: env AWS_REGION, AWS_DEFAULT_REGION
+     * @param string|null       $region             default: env AWS_REGION, AWS_DEFAULT_REGION, else the profile's
      * @param string|null       $endpoint           default: php.ini lambda_cache.dynamodb_endpoint, else env
      *                                              AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL
-     * @param string|null       $accessKeyId        default: env AWS_ACCESS_KEY_ID (with the secret and token)
+     * @param string|null       $accessKeyId        default: env AWS_ACCESS_KEY_ID (with the secret and token), else the default chain
      * @param string|null       $secretAccessKey    never shown in stack traces (#[\SensitiveParameter])
      * @param string|null       $sessionToken       never shown in stack traces (#[\SensitiveParameter])
      * @param bool              $consistentRead     strongly consistent reads (twice the read cost)

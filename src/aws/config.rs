@@ -1,12 +1,13 @@
 //! What the client is built from (region, endpoint, credentials, timeouts), taken from the
-//! options or the environment, never from instance metadata; and the clients of this process:
-//! one per configuration, created lazily and rebuilt after a fork (its connections belong to
-//! the runtime they were opened on).
+//! options or the environment, else (region and credentials) from AWS's default chain at the
+//! first call (`credentials`); and the clients of this process: one per configuration, created
+//! lazily and rebuilt after a fork (its connections belong to the runtime they were opened on).
 
+use super::credentials::{self, Credentials, Source};
 use super::http::DynamoHttp;
 use super::runtime;
 use super::sigv4::Signer;
-use super::source::{self, Source};
+use super::source::{self, Source as Origin};
 use crate::error::{Error, Result};
 use once_cell::sync::Lazy;
 use std::collections::HashMap;
@@ -16,11 +17,12 @@ use std::time::Duration;
 /// Everything a client is built from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
-    pub region: String,
+    /// `None`: the default chain's (the profile's, instance metadata's).
+    pub region: Option<String>,
     /// `None`: DynamoDB's endpoint for the region.
     pub endpoint: Option<String>,
-    /// Access key id, secret access key, session token.
-    pub credentials: (String, String, Option<String>),
+    /// Access key id, secret access key, session token; `None`: the default chain's.
+    pub credentials: Option<(String, String, Option<String>)>,
     pub connect_timeout: Duration,
     pub attempt_timeout: Duration,
     pub max_attempts: u32,
@@ -30,13 +32,13 @@ pub(crate) fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// The region given, else `AWS_REGION`, else `AWS_DEFAULT_REGION`.
-pub fn region(given: Option<&str>) -> Result<String> {
+/// The region given, else `AWS_REGION`, else `AWS_DEFAULT_REGION`; `None`: the default
+/// chain's, looked up at the first call.
+pub fn region(given: Option<&str>) -> Option<String> {
     given
         .map(str::to_string)
         .or_else(|| env("AWS_REGION"))
         .or_else(|| env("AWS_DEFAULT_REGION"))
-        .ok_or_else(|| Error::InvalidConfig("no region: pass one or set AWS_REGION".into()))
 }
 
 /// The endpoint given, else `AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL`, checked
@@ -52,25 +54,30 @@ pub fn endpoint(given: Option<&str>) -> Result<Option<String>> {
     Ok(endpoint)
 }
 
-/// The key pair given (both or neither), else the environment's (Lambda sets it).
+/// Access key id, secret access key and session token.
+pub type KeyPair = (String, String, Option<String>);
+
+/// The key pair given (both or neither), else the environment's (Lambda sets it); `None`: the
+/// default chain's, fetched at the first call.
 pub fn credentials(
     access_key_id: Option<&str>,
     secret_access_key: Option<&str>,
     session_token: Option<&str>,
-) -> Result<(String, String, Option<String>)> {
+) -> Result<Option<KeyPair>> {
     match (access_key_id, secret_access_key) {
         (Some(k), Some(s)) => {
-            source::record(Source::Options);
-            Ok((k.into(), s.into(), session_token.map(str::to_string)))
+            source::record(Origin::Options);
+            Ok(Some((k.into(), s.into(), session_token.map(str::to_string))))
         }
         (None, None) => match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
             (Some(k), Some(s)) => {
-                source::record(Source::Environment);
-                Ok((k, s, env("AWS_SESSION_TOKEN")))
+                source::record(Origin::Environment);
+                Ok(Some((k, s, env("AWS_SESSION_TOKEN"))))
             }
-            _ => Err(Error::InvalidConfig(
-                "no credentials: pass accessKeyId and secretAccessKey or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (Lambda sets them)".into(),
-            )),
+            _ => {
+                source::record(Origin::Chain);
+                Ok(None)
+            }
         },
         _ => Err(Error::InvalidConfig(
             "accessKeyId and secretAccessKey go together".into(),
@@ -153,18 +160,40 @@ pub fn client(
     Ok(c)
 }
 
-/// A new client on this process's runtime.
+/// A new client on this process's runtime. Without a region, the default chain's is looked up
+/// (in the shared config file, then instance metadata) within the connect and attempt timeouts.
 pub fn build(config: ClientConfig) -> Result<DynamoHttp> {
-    let (k, s, t) = config.credentials;
-    let signer = Signer::new(k, s, t, config.region.clone(), "dynamodb");
+    let rt = runtime::get()?;
+    let source = match config.credentials {
+        Some((k, s, t)) => Source::Fixed(Arc::new(Credentials::new(k, s, t))),
+        None => Source::Chain(credentials::chain()),
+    };
+    let region = match config.region {
+        Some(r) => r,
+        None => {
+            let chain = credentials::chain();
+            let limit = config.connect_timeout + config.attempt_timeout;
+            rt.block_on(async { tokio::time::timeout(limit, chain.region()).await })
+                .ok()
+                .flatten()
+                .ok_or_else(|| {
+                    Error::InvalidConfig(
+                        "no region: pass one, set AWS_REGION, or give the AWS profile a region"
+                            .into(),
+                    )
+                })?
+        }
+    };
+    let signer = Signer::new(region.clone(), "dynamodb");
     let endpoint = config
         .endpoint
-        .unwrap_or_else(|| format!("https://dynamodb.{}.amazonaws.com", config.region));
+        .unwrap_or_else(|| format!("https://dynamodb.{region}.amazonaws.com"));
     // The connector's timers and pooled connections belong to this process's runtime.
-    let _guard = runtime::get()?.enter();
+    let _guard = rt.enter();
     DynamoHttp::new(
         &endpoint,
         signer,
+        source,
         config.connect_timeout,
         config.attempt_timeout,
         config.max_attempts,
@@ -224,14 +253,14 @@ mod tests {
 
     #[test]
     fn given_values_win_over_the_environment() {
-        assert_eq!(region(Some("eu-west-3")), Ok("eu-west-3".into()));
+        assert_eq!(region(Some("eu-west-3")), Some("eu-west-3".into()));
         assert_eq!(
             credentials(Some("AKID"), Some("secret"), Some("token")),
-            Ok(("AKID".into(), "secret".into(), Some("token".into())))
+            Ok(Some(("AKID".into(), "secret".into(), Some("token".into()))))
         );
         assert_eq!(
             credentials(Some("AKID"), Some("secret"), None),
-            Ok(("AKID".into(), "secret".into(), None)),
+            Ok(Some(("AKID".into(), "secret".into(), None))),
             "a given key pair never takes the environment's session token"
         );
     }
@@ -249,9 +278,9 @@ mod tests {
     #[test]
     fn one_client_per_key_and_process() {
         let config = || ClientConfig {
-            region: "us-east-1".into(),
+            region: Some("us-east-1".into()),
             endpoint: Some("http://127.0.0.1:9".into()),
-            credentials: ("AKID".into(), "secret".into(), None),
+            credentials: Some(("AKID".into(), "secret".into(), None)),
             connect_timeout: Duration::from_millis(100),
             attempt_timeout: Duration::from_millis(100),
             max_attempts: 1,

@@ -3,6 +3,7 @@
 //! replaced aws-sdk-dynamodb, whose request pipeline cost 2.2x the CPU of a plain ext-curl PHP
 //! client per GetItem (docs/decisions.md).
 
+use super::credentials::{Credentials, Source};
 use super::retry::Backoff;
 use super::sigv4::{amz_date, now_secs, Signer};
 use crate::error::Error;
@@ -30,6 +31,8 @@ pub enum CallError {
     Timeout(Duration),
     /// An answer larger than [`MAX_ANSWER`] bytes, left unread: no DynamoDB answer is that big.
     TooLarge(usize),
+    /// No credentials to sign with (the default chain found none, or failed): not sent.
+    Credentials(String),
 }
 
 /// The largest answer body read. DynamoDB answers hold at most 16 MB of items (BatchGetItem,
@@ -53,7 +56,7 @@ impl CallError {
                     )
             }
             CallError::Transport(_) | CallError::Timeout(_) => true,
-            CallError::TooLarge(_) => false,
+            CallError::TooLarge(_) | CallError::Credentials(_) => false,
         }
     }
 
@@ -79,6 +82,7 @@ impl CallError {
                 "the answer is larger than {} MiB, more than DynamoDB ever sends: not read",
                 limit >> 20
             ),
+            CallError::Credentials(m) => m,
         };
         format!("DynamoDB {op} on {table}: {why}")
     }
@@ -89,6 +93,7 @@ pub struct DynamoHttp {
     uri: hyper::Uri,
     host: String,
     signer: Signer,
+    credentials: Source,
     attempt_timeout: Duration,
     max_attempts: u32,
 }
@@ -101,6 +106,7 @@ impl DynamoHttp {
     pub fn new(
         endpoint: &str,
         signer: Signer,
+        credentials: Source,
         connect_timeout: Duration,
         attempt_timeout: Duration,
         max_attempts: u32,
@@ -131,6 +137,7 @@ impl DynamoHttp {
             uri,
             host,
             signer,
+            credentials,
             attempt_timeout,
             max_attempts: max_attempts.max(1),
         })
@@ -152,12 +159,19 @@ impl DynamoHttp {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result =
-                match tokio::time::timeout(self.attempt_timeout, self.once(op, body.clone())).await
-                {
-                    Ok(r) => r,
-                    Err(_) => Err(CallError::Timeout(self.attempt_timeout)),
-                };
+            // Per attempt (a retry after a refresh signs with the new credentials), outside the
+            // attempt's deadline: a fetch from the default chain (STS, SSO, a container
+            // endpoint) is bounded by the operation's.
+            let credentials = self
+                .credentials
+                .current()
+                .await
+                .map_err(CallError::Credentials)?;
+            let once = self.once(op, body.clone(), &credentials);
+            let result = match tokio::time::timeout(self.attempt_timeout, once).await {
+                Ok(r) => r,
+                Err(_) => Err(CallError::Timeout(self.attempt_timeout)),
+            };
             match result {
                 Err(e) if e.retryable() && attempt < self.max_attempts => {
                     tokio::time::sleep(backoff.delay(attempt, seed)).await;
@@ -167,7 +181,12 @@ impl DynamoHttp {
         }
     }
 
-    async fn once(&self, op: &str, body: Bytes) -> Result<Bytes, CallError> {
+    async fn once(
+        &self,
+        op: &str,
+        body: Bytes,
+        credentials: &Credentials,
+    ) -> Result<Bytes, CallError> {
         let date = amz_date(now_secs());
         let target = format!("DynamoDB_20120810.{op}");
         let mut headers: Vec<(&str, &str)> = vec![
@@ -175,11 +194,13 @@ impl DynamoHttp {
             ("host", &self.host),
             ("x-amz-date", &date),
         ];
-        if let Some(t) = &self.signer.session_token {
+        if let Some(t) = &credentials.session_token {
             headers.push(("x-amz-security-token", t));
         }
         headers.push(("x-amz-target", &target));
-        let auth = self.signer.authorization("POST", &headers, &body, &date);
+        let auth = self
+            .signer
+            .authorization(credentials, "POST", &headers, &body, &date);
         let mut req = hyper::Request::post(self.uri.clone());
         for (name, value) in &headers {
             req = req.header(*name, *value);

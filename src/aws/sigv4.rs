@@ -1,7 +1,9 @@
 //! AWS Signature Version 4 for the requests of the DynamoDB client, written from the AWS
 //! documentation: HMAC-SHA256 over a canonical form of the request. The derived signing key is
-//! kept per day and region, so a request costs two SHA-256 of small strings and one HMAC.
+//! kept per day and secret, so a request costs two SHA-256 of small strings and one HMAC; the
+//! credentials are given per request (they may be refreshed: `credentials`).
 
+use super::credentials::Credentials;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -58,56 +60,44 @@ pub fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// Credentials and where they sign for.
+/// Where requests are signed for, and the signing key of the last day and secret used.
 pub struct Signer {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub session_token: Option<String>,
     pub region: String,
     pub service: String,
-    key: std::sync::Mutex<Option<(String, [u8; 32])>>,
+    /// Date, secret access key, signing key.
+    key: std::sync::Mutex<Option<(String, String, [u8; 32])>>,
 }
 
 impl Signer {
-    pub fn new(
-        access_key_id: String,
-        secret_access_key: String,
-        session_token: Option<String>,
-        region: String,
-        service: &str,
-    ) -> Self {
+    pub fn new(region: String, service: &str) -> Self {
         Signer {
-            access_key_id,
-            secret_access_key,
-            session_token,
             region,
             service: service.into(),
             key: Default::default(),
         }
     }
 
-    fn signing_key(&self, date: &str) -> [u8; 32] {
+    fn signing_key(&self, secret: &str, date: &str) -> [u8; 32] {
         let mut cached = self.key.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((d, k)) = cached.as_ref() {
-            if d == date {
+        if let Some((d, s, k)) = cached.as_ref() {
+            if d == date && s == secret {
                 return *k;
             }
         }
-        let k = hmac(
-            format!("AWS4{}", self.secret_access_key).as_bytes(),
-            date.as_bytes(),
-        );
+        let k = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
         let k = hmac(&k, self.region.as_bytes());
         let k = hmac(&k, self.service.as_bytes());
         let k = hmac(&k, b"aws4_request");
-        *cached = Some((date.to_string(), k));
+        *cached = Some((date.to_string(), secret.to_string(), k));
         k
     }
 
     /// The `Authorization` header of a request to `/` with these headers (every one signed, in
-    /// any order and case: [`canonical_request`]) and body, at `amz_date`.
+    /// any order and case: [`canonical_request`]) and body, at `amz_date`, signed with
+    /// `credentials` (the session token, when there is one, is among the headers).
     pub fn authorization(
         &self,
+        credentials: &Credentials,
         method: &str,
         headers: &[(&str, &str)],
         body: &[u8],
@@ -116,10 +106,11 @@ impl Signer {
         let date = &amz_date[..8];
         let (canonical, signed) = canonical_request(method, headers, body);
         let to_sign = self.string_to_sign(amz_date, &canonical);
-        let signature = hex(&hmac(&self.signing_key(date), to_sign.as_bytes()));
+        let key = self.signing_key(&credentials.secret_access_key, date);
+        let signature = hex(&hmac(&key, to_sign.as_bytes()));
         format!(
             "AWS4-HMAC-SHA256 Credential={}/{}, SignedHeaders={signed}, Signature={signature}",
-            self.access_key_id,
+            credentials.access_key_id,
             self.scope(date)
         )
     }
@@ -200,15 +191,15 @@ mod tests {
 
     #[test]
     fn aws_test_suite_post_vanilla() {
-        let s = Signer::new(
+        let s = Signer::new("us-east-1".into(), "service");
+        let c = Credentials::new(
             "AKIDEXAMPLE".into(),
             "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
             None,
-            "us-east-1".into(),
-            "service",
         );
         let date = "20150830T123600Z";
         let auth = s.authorization(
+            &c,
             "POST",
             &[("host", "example.amazonaws.com"), ("x-amz-date", date)],
             b"",
@@ -223,6 +214,30 @@ mod tests {
         assert_eq!(
             auth,
             s.authorization(
+                &c,
+                "POST",
+                &[("host", "example.amazonaws.com"), ("x-amz-date", date)],
+                b"",
+                date
+            )
+        );
+        // Another secret (refreshed credentials) gets a key of its own, not the cached one.
+        let other = Credentials::new("AKIDOTHER".into(), "other secret".into(), None);
+        let again = s.authorization(
+            &other,
+            "POST",
+            &[("host", "example.amazonaws.com"), ("x-amz-date", date)],
+            b"",
+            date,
+        );
+        assert!(again.contains("Credential=AKIDOTHER/"), "{again}");
+        assert!(
+            !again.ends_with("5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b")
+        );
+        assert_eq!(
+            auth,
+            s.authorization(
+                &c,
                 "POST",
                 &[("host", "example.amazonaws.com"), ("x-amz-date", date)],
                 b"",

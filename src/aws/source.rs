@@ -1,6 +1,5 @@
 //! Where this process's DynamoDB credentials came from, for `php --ri lambda_cache`: the
-//! source of the last configuration resolved (a pool's construction), or none yet. Another
-//! source (a credential chain) adds a variant here and records it where it resolves.
+//! source of the last configuration resolved (a pool's construction), or none yet.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -11,6 +10,8 @@ pub enum Source {
     Environment = 1,
     /// The pool's `accessKeyId` and `secretAccessKey` options.
     Options = 2,
+    /// AWS's default chain (aws-config: profiles, SSO, web identity, containers, IMDS).
+    Chain = 3,
 }
 
 static LAST: AtomicU8 = AtomicU8::new(0);
@@ -20,12 +21,13 @@ pub fn record(source: Source) {
     LAST.store(source as u8, Ordering::Relaxed);
 }
 
-/// The source of the last credentials resolved in this process: "environment", "options", or
-/// "none yet".
+/// The source of the last credentials resolved in this process: "environment", "options", the
+/// default chain, or "none yet".
 pub fn current() -> &'static str {
     match LAST.load(Ordering::Relaxed) {
         1 => "environment",
         2 => "options",
+        3 => "default chain (aws-config)",
         _ => "none yet",
     }
 }

@@ -61,8 +61,8 @@ pub struct Server {
 }
 
 type Script = Mutex<HashMap<String, Vec<Answer>>>;
-/// The requests received: operation and body.
-type Seen = Mutex<Vec<(String, Vec<u8>)>>;
+/// The requests received: operation, body and head.
+type Seen = Mutex<Vec<(String, Vec<u8>, String)>>;
 
 impl Server {
     pub fn start(script: &[(&str, Answer)]) -> Server {
@@ -103,7 +103,21 @@ impl Server {
             .lock()
             .unwrap()
             .iter()
-            .map(|(op, _)| op.clone())
+            .map(|(op, _, _)| op.clone())
+            .collect()
+    }
+
+    /// The value of header `name` (lower case) of every request, in order ("" when absent).
+    pub fn header(&self, name: &str) -> Vec<String> {
+        let seen = self.seen.lock().unwrap();
+        seen.iter()
+            .map(|(_, _, head)| {
+                head.lines()
+                    .filter_map(|l| l.split_once(':'))
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.trim().to_string())
+                    .unwrap_or_default()
+            })
             .collect()
     }
 
@@ -111,8 +125,8 @@ impl Server {
     pub fn bodies(&self, op: &str) -> Vec<String> {
         let seen = self.seen.lock().unwrap();
         seen.iter()
-            .filter(|(o, _)| o == op)
-            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+            .filter(|(o, _, _)| o == op)
+            .map(|(_, b, _)| String::from_utf8_lossy(b).into_owned())
             .collect()
     }
 
@@ -184,7 +198,7 @@ fn serve(mut conn: TcpStream, script: &Script, seen: &Seen, written: &Mutex<usiz
             }
         };
         if let Some(Answer::Reset) = answer {
-            seen.lock().unwrap().push((op, Vec::new()));
+            seen.lock().unwrap().push((op, Vec::new(), String::new()));
             // Closed with unread data: the kernel answers with RST, not FIN.
             drop(conn);
             return;
@@ -193,7 +207,9 @@ fn serve(mut conn: TcpStream, script: &Script, seen: &Seen, written: &Mutex<usiz
         if conn.read_exact(&mut request).is_err() {
             return;
         }
-        seen.lock().unwrap().push((op, request.split_off(head_len)));
+        let body = request.split_off(head_len);
+        let request_head = String::from_utf8_lossy(&request).into_owned();
+        seen.lock().unwrap().push((op, body, request_head));
         let answer = answer.unwrap_or_else(|| Answer::json(500, ""));
         match answer {
             Answer::Reset => unreachable!(),

@@ -1,7 +1,7 @@
 //! Configuration of the DynamoDB store: its table and item layout, and the settings of the
 //! client it runs on (`aws::config` resolves those and keeps one client per configuration).
 
-use crate::aws::config::{self as aws_config, env, ClientConfig};
+use crate::aws::config::{self as aws_config, env, ClientConfig, KeyPair};
 use crate::error::{Error, Result};
 use std::time::Duration;
 
@@ -54,9 +54,11 @@ impl Default for DynamoConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Resolved {
     pub table: String,
-    pub region: String,
+    /// `None`: the default chain's, looked up at the first call.
+    pub region: Option<String>,
     pub endpoint: Option<String>,
-    pub credentials: (String, String, Option<String>),
+    /// `None`: the default chain's, fetched at the first call.
+    pub credentials: Option<KeyPair>,
 }
 
 impl DynamoConfig {
@@ -106,7 +108,7 @@ impl DynamoConfig {
                 "timeouts and maxAttempts must be positive".into(),
             ));
         }
-        let region = aws_config::region(self.region.as_deref())?;
+        let region = aws_config::region(self.region.as_deref());
         let endpoint = aws_config::endpoint(self.endpoint.as_deref())?;
         let credentials = aws_config::credentials(
             self.access_key_id.as_deref(),
@@ -200,13 +202,13 @@ mod tests {
             r,
             Resolved {
                 table: "table".into(),
-                region: "eu-west-1".into(),
+                region: Some("eu-west-1".into()),
                 endpoint: Some("http://127.0.0.1:8000".into()),
-                credentials: ("AKIDEXAMPLE".into(), "secret".into(), None),
+                credentials: Some(("AKIDEXAMPLE".into(), "secret".into(), None)),
             }
         );
         let c = client_config(&given(), &r);
-        assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.region.as_deref(), Some("eu-west-1"));
         assert_eq!(c.endpoint.as_deref(), Some("http://127.0.0.1:8000"));
         assert_eq!(
             (c.connect_timeout, c.attempt_timeout, c.max_attempts),

@@ -57,7 +57,13 @@ impl DynamoStore {
     pub fn open(config: DynamoConfig, clock: Arc<dyn Clock>) -> Result<Self> {
         key::validate_namespace(&config.namespace)?;
         let resolved = config.resolve()?;
-        let place = resolved.endpoint.as_deref().unwrap_or(&resolved.region);
+        // Without a region (the default chain's), the endpoint's place is unknown until the
+        // first call: such pools share their version among themselves only.
+        let place = resolved
+            .endpoint
+            .as_deref()
+            .or(resolved.region.as_deref())
+            .unwrap_or("");
         let version_key = format!("{place}\n{}\n{}", resolved.table, config.namespace);
         let client_key = config::client_key(&config, &resolved);
         Ok(DynamoStore {
