@@ -67,7 +67,11 @@ pub fn credentials(
     match (access_key_id, secret_access_key) {
         (Some(k), Some(s)) => {
             source::record(Origin::Options);
-            Ok(Some((k.into(), s.into(), session_token.map(str::to_string))))
+            Ok(Some((
+                k.into(),
+                s.into(),
+                session_token.map(str::to_string),
+            )))
         }
         (None, None) => match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
             (Some(k), Some(s)) => {
