@@ -74,7 +74,7 @@ function main(array $argv): int
     }
     bootstrap($root, false);
     $so = (string) (getenv('LAMBDA_CACHE_SO') ?: "{$root}/target/release/liblambda_cache.so");
-    $runs = envInt('BENCH_RUNS', 40, 3, 1000);
+    $runs = max(2, envInt('BENCH_RUNS', 40, 1, 1000)); // hyperfine needs 2
     $tmp = new TempDirs();
     $dir = $tmp->fresh('startup');
     $php = [PHP_BINARY, '-n'];
