@@ -195,10 +195,10 @@ bench: layer
 	cargo bench --no-default-features --locked --bench compression
 	cargo bench --no-default-features --locked --bench mac
 	cargo bench --no-default-features --locked --bench sigv4
-	$(PHPX) -d apc.enable_cli=1 -d opcache.enable_cli=1 $(BENCH_INI) benches/bench.php
+	BENCH_SVG=docs/bench.svg $(PHPX) -d apc.enable_cli=1 -d opcache.enable_cli=1 $(BENCH_INI) benches/bench.php
 	$(PHPX) -d opcache.enable_cli=1 benches/integrity.php
 	DYNALITE_INSTANCES=2 scripts/dynalite.sh run -- $(PHPX) benches/dynamo.php
-	LAMBDA_CACHE_SO=$(SO) scripts/dynalite.sh run -- $(PHP) benches/startup.php
+	LAMBDA_CACHE_SO=$(SO) scripts/dynalite.sh run -- $(PHPX) benches/startup.php
 
 # Leak run (not part of make test): mixed calls in one process on each store, memory and RSS
 # sampled; fails when either grows by 1 MiB after warm-up. SOAK_TMP_CALLS, SOAK_DYNAMO_CALLS.
@@ -214,7 +214,7 @@ lint:
 	cd fuzz && cargo clippy --bins -- -D warnings
 	cargo clippy --all-targets --no-default-features -- -D warnings
 	cargo clippy --release -- -D warnings
-	@for f in $$(git ls-files 'php/*.php' 'php-tests/*.php' 'tests/*.php' 'stubs/*.php' 'examples/*.php' 'benches/*.php' bin/lambda-cache); do \
+	@for f in $$(git ls-files 'php/*.php' 'php-tests/*.php' 'tests/*.php' 'stubs/*.php' 'examples/*.php' 'benches/*.php' 'dev/*.php' bin/lambda-cache); do \
 	  $(PHP) -l $$f >/dev/null || exit 1; done
 
 clean:

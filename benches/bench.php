@@ -21,6 +21,7 @@ require __DIR__ . '/lib/Sampler.php';
 require __DIR__ . '/lib/Impls.php';
 require __DIR__ . '/lib/Workloads.php';
 require __DIR__ . '/lib/Report.php';
+require __DIR__ . '/lib/Chart.php';
 
 /*
  * Execution order. The writing workloads go last: every PhpFilesAdapter save calls
@@ -148,6 +149,12 @@ function main(array $argv): int
         }
     }
     echo $report->summary();
+    if (($svg = getenv('BENCH_SVG')) !== false && $svg !== '') {
+        $chart = ratioChart('LambdaCache / symfony/cache peer, ops/s ratio (right of 1x: ours faster)',
+            array_map(static fn (Workload $w) => $w->title, $workloads), $report->ratios());
+        file_put_contents($svg, $chart) !== false || fail("cannot write {$svg}");
+        progress("chart written to {$svg}");
+    }
 
     emitJson($report->json(), $options->jsonFile);
     $tmp->cleanup();

@@ -1,8 +1,33 @@
-//! Which compression for DynamoDB values: ratio and speed on cache-like payloads.
-//! `cargo bench --no-default-features --bench compression`
+//! Which compression for DynamoDB values (docs/decisions.md): ratio and speed on cache-like
+//! payloads. `cargo bench --no-default-features --bench compression` (divan) prints the ratios,
+//! then the time to compress and to decompress each payload with each codec.
 
-use std::hint::black_box;
-use std::time::Instant;
+use std::io::{Read, Write};
+use std::sync::LazyLock;
+
+use divan::{black_box, Bencher};
+
+const CODECS: [&str; 4] = ["zstd 1", "zstd 3", "lz4", "deflate 6"];
+const CASES: [&str; 16] = [
+    "zstd 1/records json 16KB",
+    "zstd 1/html 9KB",
+    "zstd 1/serialized objects 12KB",
+    "zstd 1/random 8KB",
+    "zstd 3/records json 16KB",
+    "zstd 3/html 9KB",
+    "zstd 3/serialized objects 12KB",
+    "zstd 3/random 8KB",
+    "lz4/records json 16KB",
+    "lz4/html 9KB",
+    "lz4/serialized objects 12KB",
+    "lz4/random 8KB",
+    "deflate 6/records json 16KB",
+    "deflate 6/html 9KB",
+    "deflate 6/serialized objects 12KB",
+    "deflate 6/random 8KB",
+];
+
+static PAYLOADS: LazyLock<Vec<(&'static str, Vec<u8>)>> = LazyLock::new(payloads);
 
 fn payloads() -> Vec<(&'static str, Vec<u8>)> {
     let mut records = String::new();
@@ -37,75 +62,67 @@ fn payloads() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-fn time<F: FnMut() -> usize>(mut f: F) -> (usize, f64) {
-    let mut size = f();
-    let n = 200;
-    let t = Instant::now();
-    for _ in 0..n {
-        size = black_box(f());
+fn compress(codec: &str, p: &[u8]) -> Vec<u8> {
+    match codec {
+        "zstd 1" => zstd::bulk::compress(p, 1).unwrap(),
+        "zstd 3" => zstd::bulk::compress(p, 3).unwrap(),
+        "lz4" => lz4_flex::compress_prepend_size(p),
+        _ => {
+            let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
+            e.write_all(p).unwrap();
+            e.finish().unwrap()
+        }
     }
-    (size, t.elapsed().as_secs_f64() * 1e6 / n as f64)
+}
+
+fn decompress(codec: &str, c: &[u8], len: usize) -> Vec<u8> {
+    match codec {
+        "zstd 1" | "zstd 3" => zstd::bulk::decompress(c, len).unwrap(),
+        "lz4" => lz4_flex::decompress_size_prepended(c).unwrap(),
+        _ => {
+            let mut out = Vec::with_capacity(len);
+            flate2::read::DeflateDecoder::new(c)
+                .read_to_end(&mut out)
+                .unwrap();
+            out
+        }
+    }
+}
+
+/// The codec and the payload of a case.
+fn case(case: &str) -> (&str, &'static [u8]) {
+    let (codec, name) = case.split_once('/').unwrap();
+    (codec, &PAYLOADS.iter().find(|(n, _)| *n == name).unwrap().1)
 }
 
 fn main() {
     println!(
-        "{:<26} {:<12} {:>9} {:>8} {:>11} {:>11}",
-        "payload", "codec", "bytes", "ratio", "comp us", "decomp us"
+        "{:<26} {:<12} {:>9} {:>8}",
+        "payload", "codec", "bytes", "ratio"
     );
-    for (name, p) in payloads() {
-        let z1 = zstd::bulk::compress(&p, 1).unwrap();
-        let z3 = zstd::bulk::compress(&p, 3).unwrap();
-        let l = lz4_flex::compress_prepend_size(&p);
-        let d = {
-            use std::io::Write;
-            let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
-            e.write_all(&p).unwrap();
-            e.finish().unwrap()
-        };
-        let rows: Vec<(&str, usize, f64, f64)> = vec![
-            {
-                let (s, c) = time(|| zstd::bulk::compress(&p, 1).unwrap().len());
-                let (_, dt) = time(|| zstd::bulk::decompress(&z1, p.len()).unwrap().len());
-                ("zstd 1", s, c, dt)
-            },
-            {
-                let (s, c) = time(|| zstd::bulk::compress(&p, 3).unwrap().len());
-                let (_, dt) = time(|| zstd::bulk::decompress(&z3, p.len()).unwrap().len());
-                ("zstd 3", s, c, dt)
-            },
-            {
-                let (s, c) = time(|| lz4_flex::compress_prepend_size(&p).len());
-                let (_, dt) = time(|| lz4_flex::decompress_size_prepended(&l).unwrap().len());
-                ("lz4", s, c, dt)
-            },
-            {
-                use std::io::{Read, Write};
-                let (s, c) = time(|| {
-                    let mut e =
-                        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
-                    e.write_all(&p).unwrap();
-                    e.finish().unwrap().len()
-                });
-                let (_, dt) = time(|| {
-                    let mut out = Vec::new();
-                    flate2::read::DeflateDecoder::new(&d[..])
-                        .read_to_end(&mut out)
-                        .unwrap();
-                    out.len()
-                });
-                ("deflate 6", s, c, dt)
-            },
-        ];
-        for (codec, size, c, dt) in rows {
+    for (name, p) in PAYLOADS.iter() {
+        for codec in CODECS {
+            let c = compress(codec, p);
+            assert_eq!(decompress(codec, &c, p.len()), *p, "{codec} round trip");
             println!(
-                "{:<26} {:<12} {:>9} {:>7.2}x {:>11.1} {:>11.1}",
-                name,
-                codec,
-                size,
-                p.len() as f64 / size as f64,
-                c,
-                dt
+                "{name:<26} {codec:<12} {:>9} {:>7.2}x",
+                c.len(),
+                p.len() as f64 / c.len() as f64
             );
         }
     }
+    divan::main();
+}
+
+#[divan::bench(args = CASES)]
+fn compress_payload(bencher: Bencher, name: &str) {
+    let (codec, p) = case(name);
+    bencher.bench_local(|| compress(codec, black_box(p)).len());
+}
+
+#[divan::bench(args = CASES)]
+fn decompress_payload(bencher: Bencher, name: &str) {
+    let (codec, p) = case(name);
+    let c = compress(codec, p);
+    bencher.bench_local(|| decompress(codec, black_box(&c), p.len()).len());
 }

@@ -7,7 +7,7 @@ declare(strict_types=1);
  * (ext-curl + SigV4 + JSON protocol, as a hand-written PSR-6 adapter has it), side by side in one
  * run against the same emulator and the same fresh table. Workloads a-d talk to the emulator
  * directly; e-g repeat the reads of a, c and d through a loopback proxy that holds every HTTP
- * request for BENCH_RTT_MS ms (lib/RttProxy.php), a simulated network round trip.
+ * request for BENCH_RTT_MS ms (dev/FaultProxy.php in mode delay:MS), a simulated network round trip.
  *
  *   scripts/dynalite.sh run -- php -d extension=target/release/liblambda_cache.so benches/dynamo.php [--json FILE]
  *
@@ -22,14 +22,16 @@ declare(strict_types=1);
 
 namespace LcBench;
 
+use LambdaCache\Dev\DynamoClient;
+use LambdaCache\Dev\FaultProxy;
+use LambdaCache\Dev\SigV4;
+
 require __DIR__ . '/lib/bootstrap.php';
 require __DIR__ . '/lib/Sampler.php';
 require __DIR__ . '/lib/Workloads.php';
 require __DIR__ . '/lib/Report.php';
-require __DIR__ . '/lib/PlainDynamoClient.php';
 require __DIR__ . '/lib/DynamoWorkloads.php';
 require __DIR__ . '/lib/DynamoReport.php';
-require __DIR__ . '/lib/RttProxy.php';
 
 const NATIVE_DYNAMO_CLASS = 'LambdaCache\\Native\\DynamoDbStore';
 const OURS_POOL_CLASS = 'LambdaCache\\DynamoDbCachePool';
@@ -64,7 +66,7 @@ final class Warnings
  * With $proxy (the RTT workloads), also what the proxy saw during each sample.
  */
 function runDynamoWorkload(Workload $w, array $impls, Sampler $sampler, Options $options, Warnings $warnings,
-    ?RttProxy $proxy = null): array
+    ?FaultProxy $proxy = null): array
 {
     $measures = [];
     $subjects = [];
@@ -201,7 +203,7 @@ function usage(): string
  * Untimed requests of every kind the workloads send, so the emulator's JIT is warm before the
  * first sample: dynalite's CPU per GetItem falls about fourfold over its first few thousand requests.
  */
-function warmEmulator(PlainDynamoClient $client, string $table, float $seconds): int
+function warmEmulator(DynamoClient $client, string $table, float $seconds): int
 {
     $requests = 0;
     $ids = array_map(static fn (int $i) => "warm:{$i}", range(0, 99));
@@ -237,7 +239,7 @@ function emulatorEndpoints(string $endpoint): array
 }
 
 /** A fresh table: made by our pool's createTable() (the plain client's CreateTable with BENCH_PEER_ONLY). */
-function createBenchTable(PlainDynamoClient $client, string $table, string $endpoint, bool $withOurs): string
+function createBenchTable(DynamoClient $client, string $table, string $endpoint, bool $withOurs): string
 {
     if ($withOurs) {
         $pool = new \LambdaCache\DynamoDbCachePool(table: $table, namespace: 'bench', endpoint: $endpoint);
@@ -287,7 +289,7 @@ function main(array $argv): int
     $warm = 0;
     $direct = [];
     foreach ($backends as $backend) {
-        $client = PlainDynamoClient::fromEnvironment($backend);
+        $client = DynamoClient::fromEnv($backend);
         try {
             $createdBy = createBenchTable($client, $table, $backend, $oursUnavailable === null);
         } catch (\Throwable $e) {
@@ -305,13 +307,13 @@ function main(array $argv): int
     $rttImpls = [];
     if ($rttWanted) {
         try {
-            $proxy = RttProxy::start($backends, $rttMs, RTT_PROXY_MAX_LIFETIME);
+            $proxy = FaultProxy::start($backends, RTT_PROXY_MAX_LIFETIME, "delay:{$rttMs}");
         } catch (\Throwable $e) {
             fail('cannot start the RTT proxy for workloads ' . implode(',', DYNAMO_RTT_WORKLOADS) . ': '
                 . describe($e, 'start') . "\n(BENCH_ONLY=a,b,c,d runs without it.)");
         }
         // The plain client through the proxy has a client (and curl handle) of its own.
-        $rttImpls = dynamoImplementations($table, $proxy->endpoint(), PlainDynamoClient::fromEnvironment($proxy->endpoint()),
+        $rttImpls = dynamoImplementations($table, $proxy->endpoint(), DynamoClient::fromEnv($proxy->endpoint()),
             $oursUnavailable, $direct);
     }
     $workloads = dynamoWorkloads($rttMs, \count($backends));

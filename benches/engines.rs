@@ -1,351 +1,309 @@
-//! Storage-engine benchmark for the /tmp store (`cargo bench --bench engines`, `harness = false`).
+//! Storage engines for the /tmp store (docs/decisions.md 1), on divan:
+//! `cargo bench --no-default-features --bench engines`.
 //!
-//! Measures, in one run and on this machine's disk, the two candidate layouts:
-//! 1. one file per key (symfony/cache's FilesystemAdapter layout: `dir/X/Y/<hash>`; a hit is
-//!    open + read + close, a put writes a temp file and renames it over the final path);
-//! 2. LMDB through heed (one env, the unnamed database, one read txn per get, one write txn per
-//!    put, with `EnvFlags::NO_SYNC` and with LMDB's default fsync on commit).
+//! The two candidate layouts, on this machine's disk, side by side in one run:
+//! - `file`: one file per key (symfony/cache's FilesystemAdapter layout `dir/X/Y/<hash>`; a hit is
+//!   open + read + close, a put writes a temp file and renames it over the final path);
+//! - `lmdb`: LMDB through heed (one env, the unnamed database, one write txn per put, with
+//!   `EnvFlags::NO_SYNC` and with LMDB's default fsync on commit).
 //!
-//! Every figure is the median over several runs (`ENGINES_RUNS`, default 5) of `ENGINES_KEYS`
-//! (default 10,000) operations on 200-byte values; fsync'ed LMDB puts use `ENGINES_SYNC_OPS`
-//! (default 1,000) operations per run because each costs a disk flush. Everything lives in a fresh
-//! directory under `std::env::temp_dir()` that is removed at the end.
+//! Each sample is a pass over `KEYS` keys of 200-byte values (fsync'ed puts: `SYNC_OPS`), so
+//! divan's items/s is ops/s; the median of 5 samples is the figure. Everything lives under
+//! `std::env::temp_dir()` and is removed at the end.
 
-#[path = "engines/stores.rs"]
-mod stores;
-#[path = "engines/support.rs"]
-mod support;
-
-use std::fs;
+use std::fs::{self, File, OpenOptions};
 use std::hint::black_box;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::LazyLock;
 
-use stores::{close_env, create_db, lmdb_fill, open_env, put_each, Db, FileStore};
-use support::{fmt_num, key, time_ops, value, Config, Res, Row, TempRoot, VALUE_LEN};
+use divan::counter::ItemsCount;
+use divan::Bencher;
+use heed::types::Bytes;
+use heed::{Database, Env, EnvFlags, EnvOpenOptions};
 
-struct Bench<'a> {
-    cfg: &'a Config,
-    root: &'a TempRoot,
-    keys: Vec<Vec<u8>>,
-    rows: Vec<Row>,
+type Db = Database<Bytes, Bytes>;
+
+const KEYS: usize = 10_000;
+const SYNC_OPS: usize = 1_000;
+const VALUE_LEN: usize = 200;
+const MAP_SIZE: usize = 256 << 20;
+
+fn main() {
+    divan::main();
+    let _ = fs::remove_dir_all(root());
 }
 
-impl Bench<'_> {
-    /// Runs `sample` once per run (it returns ns/op) and records the row.
-    fn measure(
-        &mut self,
-        op: &'static str,
-        engine: &'static str,
-        ops: usize,
-        mut sample: impl FnMut(&Self, usize) -> Res<f64>,
-    ) -> Res<()> {
-        let mut ns = Vec::with_capacity(self.cfg.runs);
-        for run in 0..self.cfg.runs {
-            ns.push(sample(self, run)?);
-        }
-        let row = Row {
-            op,
-            engine,
-            ops_per_run: ops,
-            ns,
-        };
-        eprintln!(
-            "  {op:<44} {engine:<14} {:>12} ns/op",
-            fmt_num(row.median())
-        );
-        self.rows.push(row);
-        Ok(())
-    }
+fn root() -> PathBuf {
+    std::env::temp_dir().join(format!("lc-engines-{}", std::process::id()))
+}
 
-    fn files(&mut self) -> Res<()> {
-        let n = self.cfg.keys;
-        let mut store = FileStore::create(self.root.sub("files")?)?;
-        for (i, k) in self.keys.iter().enumerate() {
-            store.put(k, &value(i))?;
-        }
-        let mut buf = Vec::with_capacity(VALUE_LEN);
-        self.measure("get hit (open+read+close)", "file", n, |b, _| {
-            time_ops(n, || {
-                for k in &b.keys {
-                    assert!(
-                        store.get(k, &mut buf)? && buf.len() == VALUE_LEN,
-                        "file get missed"
-                    );
-                }
-                Ok(())
-            })
-        })?;
-        self.measure("put new key (tmp file + rename)", "file", n, |b, run| {
-            let mut fresh = FileStore::create(b.root.sub(&format!("files-new-{run}"))?)?;
-            let v = value(run);
-            let ns = time_ops(n, || {
-                b.keys
-                    .iter()
-                    .try_for_each(|k| fresh.put(k, &v).map_err(Into::into))
-            })?;
-            fs::remove_dir_all(&fresh.root)?;
-            Ok(ns)
-        })?;
-        let mut overwrite = FileStore {
-            root: store.root.clone(),
-            seq: 1 << 32,
-        };
-        self.measure(
-            "overwrite (tmp file + rename over existing)",
-            "file",
-            n,
-            |b, run| {
-                let v = value(run + 1);
-                time_ops(n, || {
-                    b.keys
-                        .iter()
-                        .try_for_each(|k| overwrite.put(k, &v).map_err(Into::into))
-                })
-            },
-        )?;
-        Ok(())
-    }
+static SEQ: AtomicU64 = AtomicU64::new(0);
 
-    fn lmdb_reads(&mut self) -> Res<()> {
-        let n = self.cfg.keys;
-        let path = self.root.sub("lmdb-main")?;
-        let env = open_env(&path, true)?;
-        let db = create_db(&env)?;
-        lmdb_fill(&env, db, &self.keys)?;
-        let mut buf = Vec::with_capacity(VALUE_LEN);
-        self.measure("get hit (one read txn per get)", "lmdb", n, |b, _| {
-            time_ops(n, || {
-                for k in &b.keys {
-                    let rtxn = env.read_txn()?;
-                    let v = db.get(&rtxn, k)?.ok_or("lmdb get missed")?;
-                    buf.clear();
-                    buf.extend_from_slice(v);
-                }
-                Ok(())
-            })
-        })?;
-        self.measure(
-            "get hit (100 gets per read txn, per get)",
-            "lmdb",
-            n,
-            |b, _| {
-                time_ops(n, || {
-                    for chunk in b.keys.chunks(100) {
-                        let rtxn = env.read_txn()?;
-                        for k in chunk {
-                            black_box(db.get(&rtxn, k)?.ok_or("lmdb get missed")?.len());
-                        }
-                    }
-                    Ok(())
-                })
-            },
-        )?;
-        // Overwrites: first with the NO_SYNC env, then re-opened with LMDB's default fsync on commit.
-        let mut env = env;
-        for (sync, label) in [(false, "lmdb NO_SYNC"), (true, "lmdb fsync")] {
-            let ops = if sync { self.cfg.sync_ops } else { n };
-            if sync {
-                close_env(env);
-                env = open_env(&path, false)?;
-            }
-            let rtxn = env.read_txn()?;
-            let db: Db = env.open_database(&rtxn, None)?.ok_or("database missing")?;
-            drop(rtxn);
-            self.measure("overwrite (one write txn per put)", label, ops, |b, run| {
-                let v = value(run + 1);
-                time_ops(ops, || put_each(&env, db, &b.keys[..ops], &v))
-            })?;
-        }
-        close_env(env);
-        self.reopen(&path)
-    }
+/// A fresh directory, removed when dropped (outside the timed part: divan drops outputs later).
+struct Dir(PathBuf);
 
-    fn lmdb_puts(&mut self) -> Res<()> {
-        for (sync, label) in [(false, "lmdb NO_SYNC"), (true, "lmdb fsync")] {
-            let ops = if sync {
-                self.cfg.sync_ops
-            } else {
-                self.cfg.keys
-            };
-            self.measure(
-                "put new key (one write txn per put)",
-                label,
-                ops,
-                |b, run| {
-                    let path = b
-                        .root
-                        .sub(&format!("lmdb-new-{label}-{run}").replace(' ', "_"))?;
-                    let env = open_env(&path, !sync)?;
-                    let db = create_db(&env)?;
-                    let v = value(run);
-                    let ns = time_ops(ops, || put_each(&env, db, &b.keys[..ops], &v))?;
-                    close_env(env);
-                    fs::remove_dir_all(&path)?;
-                    Ok(ns)
-                },
-            )?;
-        }
-        Ok(())
-    }
-
-    /// Re-opening an existing env (what every new PHP process pays) and creating a new one.
-    fn reopen(&mut self, path: &Path) -> Res<()> {
-        let iters = self.cfg.reopen_iters;
-        self.measure(
-            "re-open existing env + open db + first get",
-            "lmdb",
-            iters,
-            |b, _| {
-                let mut total = Duration::ZERO;
-                for i in 0..iters {
-                    let start = Instant::now();
-                    let env = open_env(path, true)?;
-                    let rtxn = env.read_txn()?;
-                    let db: Db = env.open_database(&rtxn, None)?.ok_or("database missing")?;
-                    black_box(
-                        db.get(&rtxn, &b.keys[i % b.keys.len()])?
-                            .ok_or("lmdb get missed")?
-                            .len(),
-                    );
-                    drop(rtxn);
-                    total += start.elapsed();
-                    close_env(env);
-                }
-                Ok(total.as_nanos() as f64 / iters as f64)
-            },
-        )?;
-        let iters = self.cfg.create_iters;
-        self.measure(
-            "create new env + db (mkdir, open, commit)",
-            "lmdb",
-            iters,
-            |b, run| {
-                let mut total = Duration::ZERO;
-                for i in 0..iters {
-                    let dir = b.root.0.join(format!("lmdb-create-{run}-{i}"));
-                    let start = Instant::now();
-                    fs::create_dir(&dir)?;
-                    let env = open_env(&dir, true)?;
-                    create_db(&env)?;
-                    total += start.elapsed();
-                    close_env(env);
-                    fs::remove_dir_all(&dir)?;
-                }
-                Ok(total.as_nanos() as f64 / iters as f64)
-            },
-        )
-    }
-
-    fn find(&self, op: &str, engine: &str) -> Option<f64> {
-        self.rows
-            .iter()
-            .find(|r| r.op.starts_with(op) && r.engine == engine)
-            .map(Row::median)
-    }
-
-    fn print(&self) {
-        let c = self.cfg;
-        println!("\nStorage engines for the /tmp store: {} keys, {VALUE_LEN}-byte values, median of {} runs", c.keys, c.runs);
-        println!("directory: {} (removed at exit)\n", self.root.0.display());
-        println!(
-            "{:<46} {:<13} {:>7} {:>12} {:>10} {:>10} {:>12}",
-            "operation", "engine", "ops/run", "ns/op", "min", "max", "ops/s"
-        );
-        let group = |op: &str| {
-            ["get", "put", "overwrite"]
-                .iter()
-                .position(|p| op.starts_with(p))
-                .unwrap_or(3)
-        };
-        let mut rows: Vec<&Row> = self.rows.iter().collect();
-        rows.sort_by_key(|r| group(r.op));
-        for r in rows {
-            let (min, max) =
-                r.ns.iter()
-                    .fold((f64::MAX, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
-            let med = r.median();
-            println!(
-                "{:<46} {:<13} {:>7} {:>12} {:>10} {:>10} {:>12}",
-                r.op,
-                r.engine,
-                r.ops_per_run,
-                fmt_num(med),
-                fmt_num(min),
-                fmt_num(max),
-                fmt_num(1e9 / med)
-            );
-        }
-        println!("\nLMDB vs one file per key (ratio = LMDB ops/s / file ops/s; > 1 means LMDB is faster)");
-        let pairs = [
-            ("get hit", "get hit (open", "get hit (one read txn", "lmdb"),
-            (
-                "get hit, batched read txn",
-                "get hit (open",
-                "get hit (100",
-                "lmdb",
-            ),
-            (
-                "put new key, NO_SYNC",
-                "put new key",
-                "put new key",
-                "lmdb NO_SYNC",
-            ),
-            (
-                "put new key, fsync",
-                "put new key",
-                "put new key",
-                "lmdb fsync",
-            ),
-            (
-                "overwrite, NO_SYNC",
-                "overwrite",
-                "overwrite",
-                "lmdb NO_SYNC",
-            ),
-            ("overwrite, fsync", "overwrite", "overwrite", "lmdb fsync"),
-        ];
-        for (label, file_op, lmdb_op, engine) in pairs {
-            if let (Some(f), Some(l)) = (self.find(file_op, "file"), self.find(lmdb_op, engine)) {
-                println!(
-                    "  {label:<28} file {:>10} ns   {engine:<13} {:>10} ns   {:>8.2}x",
-                    fmt_num(f),
-                    fmt_num(l),
-                    f / l
-                );
-            }
-        }
-        if let Some(reopen) = self.find("re-open", "lmdb") {
-            println!(
-                "  {:<28} {} ns per process start (one file per key needs no open)",
-                "LMDB env re-open",
-                fmt_num(reopen)
-            );
-        }
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let path = root().join(format!("{name}-{}", SEQ.fetch_add(1, Ordering::Relaxed)));
+        fs::create_dir_all(&path).unwrap();
+        Dir(path)
     }
 }
 
-fn main() -> Res<()> {
-    // `cargo bench` passes `--bench` (and maybe a filter); this harness takes no arguments.
-    let cfg = Config::from_env();
-    let root = TempRoot::new()?;
-    eprintln!(
-        "engines: {} keys x {VALUE_LEN} B, {} runs, in {}",
-        cfg.keys,
-        cfg.runs,
-        root.0.display()
-    );
-    let mut bench = Bench {
-        cfg: &cfg,
-        root: &root,
-        keys: (0..cfg.keys).map(key).collect(),
-        rows: Vec::new(),
-    };
-    eprintln!("one file per key:");
-    bench.files()?;
-    eprintln!("LMDB (heed):");
-    bench.lmdb_reads()?;
-    bench.lmdb_puts()?;
-    bench.print();
-    Ok(())
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+static KEYLIST: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
+    (0..KEYS)
+        .map(|i| format!("bench:key-{i:08}").into_bytes())
+        .collect()
+});
+
+fn value(i: usize) -> Vec<u8> {
+    (0..VALUE_LEN)
+        .map(|j| b'a' + ((i * 31 + j * 7) % 26) as u8)
+        .collect()
+}
+
+/// One file per key, two levels of one-character subdirectories like symfony's layout.
+struct FileStore {
+    dir: Dir,
+}
+
+impl FileStore {
+    fn create(name: &str) -> FileStore {
+        let dir = Dir::new(name);
+        for a in 0..16 {
+            for b in 0..16 {
+                fs::create_dir_all(dir.0.join(format!("{a:X}/{b:X}"))).unwrap();
+            }
+        }
+        FileStore { dir }
+    }
+
+    fn path(&self, key: &[u8]) -> PathBuf {
+        let h = key.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        self.dir
+            .0
+            .join(format!("{:X}/{:X}/{h:016x}", h >> 60, (h >> 56) & 0xf))
+    }
+
+    fn get(&self, key: &[u8], buf: &mut Vec<u8>) -> bool {
+        buf.clear();
+        File::open(self.path(key))
+            .and_then(|mut f| f.read_to_end(buf))
+            .is_ok()
+    }
+
+    fn put(&self, key: &[u8], value: &[u8]) {
+        let tmp = self
+            .dir
+            .0
+            .join(format!(".tmp-{}", SEQ.fetch_add(1, Ordering::Relaxed)));
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .unwrap();
+        f.write_all(value).unwrap();
+        drop(f);
+        fs::rename(&tmp, self.path(key)).unwrap();
+    }
+
+    fn filled(name: &str) -> FileStore {
+        let store = FileStore::create(name);
+        for (i, k) in KEYLIST.iter().enumerate() {
+            store.put(k, &value(i));
+        }
+        store
+    }
+}
+
+fn open_env(path: &Path, no_sync: bool) -> Env {
+    let mut options = EnvOpenOptions::new();
+    options.map_size(MAP_SIZE).max_dbs(4);
+    if no_sync {
+        // SAFETY: NO_SYNC only weakens durability (a crash may lose the last commits).
+        unsafe { options.flags(EnvFlags::NO_SYNC) };
+    }
+    // SAFETY: the env lives in a private directory that nothing else modifies while mapped.
+    unsafe { options.open(path) }.unwrap()
+}
+
+fn create_db(env: &Env) -> Db {
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
+    wtxn.commit().unwrap();
+    db
+}
+
+/// A filled NO_SYNC env for the reads, and its directory.
+static LMDB: LazyLock<(Dir, Env, Db)> = LazyLock::new(|| {
+    let dir = Dir::new("lmdb-main");
+    let env = open_env(&dir.0, true);
+    let db = create_db(&env);
+    let mut wtxn = env.write_txn().unwrap();
+    for (i, k) in KEYLIST.iter().enumerate() {
+        db.put(&mut wtxn, k, &value(i)).unwrap();
+    }
+    wtxn.commit().unwrap();
+    (dir, env, db)
+});
+
+fn put_each(env: &Env, db: Db, ops: usize, value: &[u8]) {
+    for k in &KEYLIST[..ops] {
+        let mut wtxn = env.write_txn().unwrap();
+        db.put(&mut wtxn, k, value).unwrap();
+        wtxn.commit().unwrap();
+    }
+}
+
+const SAMPLES: u32 = 5;
+
+#[divan::bench(sample_count = SAMPLES, sample_size = 1)]
+fn file_get_hit(bencher: Bencher) {
+    let store = FileStore::filled("files");
+    let mut buf = Vec::with_capacity(VALUE_LEN);
+    bencher.counter(ItemsCount::new(KEYS)).bench_local(|| {
+        for k in KEYLIST.iter() {
+            assert!(
+                store.get(k, &mut buf) && buf.len() == VALUE_LEN,
+                "file get missed"
+            );
+        }
+    });
+}
+
+#[divan::bench(sample_count = SAMPLES, sample_size = 1)]
+fn file_put_new_key(bencher: Bencher) {
+    let v = value(1);
+    bencher
+        .counter(ItemsCount::new(KEYS))
+        .with_inputs(|| FileStore::create("files-new"))
+        .bench_local_values(|store| {
+            KEYLIST.iter().for_each(|k| store.put(k, &v));
+            store
+        });
+}
+
+#[divan::bench(sample_count = SAMPLES, sample_size = 1)]
+fn file_overwrite(bencher: Bencher) {
+    let store = FileStore::filled("files-over");
+    let v = value(2);
+    bencher
+        .counter(ItemsCount::new(KEYS))
+        .bench_local(|| KEYLIST.iter().for_each(|k| store.put(k, &v)));
+}
+
+#[divan::bench(sample_count = SAMPLES, sample_size = 1)]
+fn lmdb_get_hit_one_txn_per_get(bencher: Bencher) {
+    let (_, env, db) = &*LMDB;
+    let mut buf = Vec::with_capacity(VALUE_LEN);
+    bencher.counter(ItemsCount::new(KEYS)).bench_local(|| {
+        for k in KEYLIST.iter() {
+            let rtxn = env.read_txn().unwrap();
+            buf.clear();
+            buf.extend_from_slice(db.get(&rtxn, k).unwrap().expect("lmdb get missed"));
+        }
+    });
+}
+
+#[divan::bench(sample_count = SAMPLES, sample_size = 1)]
+fn lmdb_get_hit_100_per_txn(bencher: Bencher) {
+    let (_, env, db) = &*LMDB;
+    bencher.counter(ItemsCount::new(KEYS)).bench_local(|| {
+        for chunk in KEYLIST.chunks(100) {
+            let rtxn = env.read_txn().unwrap();
+            for k in chunk {
+                black_box(db.get(&rtxn, k).unwrap().expect("lmdb get missed").len());
+            }
+        }
+    });
+}
+
+/// `true`: LMDB's default fsync on commit (SYNC_OPS puts per sample); `false`: NO_SYNC.
+#[divan::bench(args = [false, true], sample_count = SAMPLES, sample_size = 1)]
+fn lmdb_put_new_key(bencher: Bencher, fsync: bool) {
+    let ops = if fsync { SYNC_OPS } else { KEYS };
+    let v = value(1);
+    bencher
+        .counter(ItemsCount::new(ops))
+        .with_inputs(|| {
+            let dir = Dir::new("lmdb-new");
+            let env = open_env(&dir.0, !fsync);
+            let db = create_db(&env);
+            (dir, env, db)
+        })
+        .bench_local_values(|(dir, env, db)| {
+            put_each(&env, db, ops, &v);
+            (env, dir) // the env closes before its directory goes
+        });
+}
+
+#[divan::bench(args = [false, true], sample_count = SAMPLES, sample_size = 1)]
+fn lmdb_overwrite(bencher: Bencher, fsync: bool) {
+    let ops = if fsync { SYNC_OPS } else { KEYS };
+    let dir = Dir::new("lmdb-over");
+    let env = open_env(&dir.0, !fsync);
+    let db = create_db(&env);
+    put_each(&env, db, ops, &value(0));
+    let v = value(2);
+    bencher
+        .counter(ItemsCount::new(ops))
+        .bench_local(|| put_each(&env, db, ops, &v));
+}
+
+/// What every new PHP process pays: open an existing env, open the database, one get.
+#[divan::bench(sample_count = 100, sample_size = 1)]
+fn lmdb_reopen_and_first_get(bencher: Bencher) {
+    let dir = Dir::new("lmdb-reopen");
+    {
+        let env = open_env(&dir.0, true);
+        let db = create_db(&env);
+        put_each(&env, db, 100, &value(0));
+        env.prepare_for_closing().wait();
+    }
+    bencher.bench_local(|| {
+        let env = open_env(&dir.0, true);
+        let rtxn = env.read_txn().unwrap();
+        let db: Db = env
+            .open_database(&rtxn, None)
+            .unwrap()
+            .expect("database missing");
+        black_box(
+            db.get(&rtxn, &KEYLIST[7])
+                .unwrap()
+                .expect("lmdb get missed")
+                .len(),
+        );
+        drop(rtxn);
+        env // closed after the timed part, before the next sample opens it again
+    });
+}
+
+/// A new store: mkdir, open the env, create the database (commit).
+#[divan::bench(sample_count = 100, sample_size = 1)]
+fn lmdb_create_env_and_db(bencher: Bencher) {
+    bencher
+        .with_inputs(|| {
+            root().join(format!(
+                "lmdb-create-{}",
+                SEQ.fetch_add(1, Ordering::Relaxed)
+            ))
+        })
+        .bench_local_values(|path| {
+            fs::create_dir(&path).unwrap();
+            let env = open_env(&path, true);
+            create_db(&env);
+            (env, Dir(path))
+        });
 }

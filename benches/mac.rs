@@ -1,60 +1,54 @@
-//! Which MAC for `integrityKey` (docs/decisions.md): ns per tag over a storage key and an entry
+//! Which MAC for `integrityKey` (docs/decisions.md): time per tag over a storage key and an entry
 //! of cache-like sizes, the key schedule done once as the stores do.
-//! `cargo bench --no-default-features --bench mac`
+//! `cargo bench --no-default-features --bench mac` (divan)
 
+use std::hash::Hasher;
+
+use divan::{black_box, Bencher};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::hash::Hasher;
-use std::hint::black_box;
-use std::time::Instant;
 
-fn ns_per_op(mut f: impl FnMut() -> u64) -> f64 {
-    let mut n = 1u64;
-    loop {
-        let t = Instant::now();
-        let mut acc = 0u64;
-        for _ in 0..n {
-            acc = acc.wrapping_add(f());
-        }
-        black_box(acc);
-        let s = t.elapsed().as_secs_f64();
-        if s > 0.3 {
-            return s * 1e9 / n as f64;
-        }
-        n *= 2;
-    }
-}
+const SIZES: [usize; 4] = [32, 212, 1024, 8192];
+const KEY: [u8; 32] = [7; 32];
+const STORAGE_KEY: &[u8] = b"app|menu:item-42";
 
 fn main() {
-    let key = [7u8; 32];
-    let hmac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
-    let blake = blake3::Hasher::new_keyed(&key);
-    let (k0, k1) = (u64::from_le_bytes([7; 8]), u64::from_le_bytes([9; 8]));
-    println!(
-        "{:>8} {:>14} {:>14} {:>16}",
-        "entry", "HMAC-SHA256", "BLAKE3 keyed", "SipHash-2-4-128"
+    divan::main();
+}
+
+#[divan::bench(args = SIZES)]
+fn hmac_sha256(bencher: Bencher, size: usize) {
+    let (mac, entry) = (
+        Hmac::<Sha256>::new_from_slice(&KEY).unwrap(),
+        vec![0x5au8; size],
     );
-    for size in [32usize, 212, 1024, 8192] {
-        let entry = vec![0x5au8; size];
-        let storage_key = b"app|menu:item-42";
-        let h = ns_per_op(|| {
-            let mut m = hmac.clone();
-            m.update(storage_key);
-            m.update(&entry);
-            m.finalize().into_bytes()[0] as u64
-        });
-        let b = ns_per_op(|| {
-            let mut m = blake.clone();
-            m.update(storage_key);
-            m.update(&entry);
-            m.finalize().as_bytes()[0] as u64
-        });
-        let s = ns_per_op(|| {
-            let mut m = siphasher::sip128::SipHasher24::new_with_keys(k0, k1);
-            m.write(storage_key);
-            m.write(&entry);
-            siphasher::sip128::Hasher128::finish128(&m).h1
-        });
-        println!("{size:>8} {h:>11.0} ns {b:>11.0} ns {s:>13.0} ns");
-    }
+    bencher.bench_local(|| {
+        let mut m = mac.clone();
+        m.update(STORAGE_KEY);
+        m.update(black_box(&entry));
+        m.finalize().into_bytes()[0]
+    });
+}
+
+#[divan::bench(args = SIZES)]
+fn blake3_keyed(bencher: Bencher, size: usize) {
+    let (mac, entry) = (blake3::Hasher::new_keyed(&KEY), vec![0x5au8; size]);
+    bencher.bench_local(|| {
+        let mut m = mac.clone();
+        m.update(STORAGE_KEY);
+        m.update(black_box(&entry));
+        m.finalize().as_bytes()[0]
+    });
+}
+
+#[divan::bench(args = SIZES)]
+fn siphash_2_4_128(bencher: Bencher, size: usize) {
+    let (k0, k1) = (u64::from_le_bytes([7; 8]), u64::from_le_bytes([9; 8]));
+    let entry = vec![0x5au8; size];
+    bencher.bench_local(|| {
+        let mut m = siphasher::sip128::SipHasher24::new_with_keys(k0, k1);
+        m.write(STORAGE_KEY);
+        m.write(black_box(&entry));
+        siphasher::sip128::Hasher128::finish128(&m).h1
+    });
 }

@@ -3,17 +3,15 @@
 //! session token) with everything a request needs: the date, the canonical request, the string
 //! to sign, the signature and the Authorization header. `aws-sigv4` derives the signing key per
 //! request; ours keeps it per day and secret.
-//! `cargo bench --no-default-features --bench sigv4`
+//! `cargo bench --no-default-features --bench sigv4` (divan: compare the two medians).
 
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
 use lambda_cache::aws::credentials::Credentials;
 use lambda_cache::aws::sigv4::{amz_date, now_secs, Signer};
 use std::hint::black_box;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
-const ITERATIONS: u32 = 50_000;
-const ROUNDS: usize = 7;
 const KEY_ID: &str = "ASIAIOSFODNN7EXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 const TOKEN: &str = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDexampleexampleexampleexampleexampleexampleexampleexampleexampleexampleexampleexampleexampleexample";
@@ -68,42 +66,21 @@ fn official(identity: &aws_smithy_runtime_api::client::identity::Identity) -> us
     added + signature.len()
 }
 
-fn per_op_ns(mut f: impl FnMut() -> usize) -> f64 {
-    let started = Instant::now();
-    let mut n = 0;
-    for _ in 0..ITERATIONS {
-        n += black_box(f());
-    }
-    black_box(n);
-    started.elapsed().as_nanos() as f64 / f64::from(ITERATIONS)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
+    divan::main();
+}
+
+#[divan::bench]
+fn ours_signer(bencher: divan::Bencher) {
     let signer = Signer::new("eu-west-1".into(), "dynamodb");
     let credentials = Credentials::new(KEY_ID.into(), SECRET.into(), Some(TOKEN.into()));
+    bencher.bench_local(|| ours(black_box(&signer), black_box(&credentials)));
+}
+
+#[divan::bench]
+fn aws_sigv4(bencher: divan::Bencher) {
     let identity =
         aws_credential_types::Credentials::new(KEY_ID, SECRET, Some(TOKEN.into()), None, "bench")
             .into();
-    // Warm up both, then alternate rounds so neither gets a quieter machine.
-    per_op_ns(|| ours(&signer, &credentials));
-    per_op_ns(|| official(&identity));
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
-        a.push(per_op_ns(|| ours(&signer, &credentials)));
-        b.push(per_op_ns(|| official(&identity)));
-    }
-    let (a, b) = (median(a), median(b));
-    println!("SigV4 of one GetItem (median of {ROUNDS} rounds of {ITERATIONS}):");
-    println!("  ours (src/aws/sigv4.rs) {:>8.2} us", a / 1000.0);
-    println!("  aws-sigv4               {:>8.2} us", b / 1000.0);
-    println!(
-        "  aws-sigv4 costs {:+.2} us per request ({:.1}x)",
-        (b - a) / 1000.0,
-        b / a
-    );
+    bencher.bench_local(|| official(black_box(&identity)));
 }

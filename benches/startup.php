@@ -3,169 +3,151 @@
 declare(strict_types=1);
 
 /*
- * LambdaCache start-up benchmark: what a fresh PHP process pays, as under Bref's function runtime
- * (BREF_LOOP_MAX=1: every invocation is a new process). Every figure comes from fresh
- * `php -n` processes (PHP_BINARY, no php.ini, only the -d flags a variant needs), spawned one
- * after the other in interleaved rounds:
+ * LambdaCache start-up: what a fresh PHP process pays, as under Bref's function runtime (every
+ * invocation may be a new process). hyperfine times fresh `php -n` processes (no php.ini, only the
+ * -d flags a variant needs, interleaved by hyperfine's own rounds), /usr/bin/time gives their
+ * peak RSS, and strip the stripped size of the .so:
  *
- *   1. php -n -r '' against php -n -d extension=<so> -r '': the extension's load + MINIT cost,
- *      and the peak RSS (VmHWM) of each;
- *   2. spawn -> first /tmp hit (autoloaders, new TmpCachePool over a prepared directory, getItem hit);
- *   3. spawn -> first DynamoDB hit, DynamoDbCachePool against the plain ext-curl + SigV4 client
- *      (lib/PlainDynamoClient.php), both with the same PHP extensions except ours;
- *   4. the .so's size, unstripped and stripped;
+ *   bare   php -n -r ''                      ext    the same with -d extension=<so> (load + MINIT)
+ *   tmp    TmpCachePool, one getItem() hit over a prepared directory
+ *   plain  dev/DynamoClient.php + lib/PlainDynamoPool.php, one getItem() hit   } same PHP extensions
+ *   ours   DynamoDbCachePool, one getItem() hit                                  } (curl), ours + .so
  *
- * then the targets (PASS/FAIL, same run) and the result as JSON on the last stdout line.
+ *   scripts/dynalite.sh run -- php -d extension=target/release/liblambda_cache.so benches/startup.php
  *
- *   scripts/dynalite.sh run -- php benches/startup.php [--json FILE]
- *
- * The parent needs no extension. Env: LAMBDA_CACHE_SO (default target/release/liblambda_cache.so),
- * LAMBDA_CACHE_LAYER (default dist/lambda-cache-php-<ver>-<arch>.zip), BENCH_RUNS (rounds, default
- * 40), BENCH_WARMUP (untimed rounds, default 3), BENCH_STRICT=1 (exit 2 when a target FAILs).
- * Without LAMBDA_CACHE_DYNAMODB_ENDPOINT (scripts/dynalite.sh exports it) part 3 is skipped.
+ * Env: BENCH_RUNS (hyperfine --runs, default 40), BENCH_STRICT=1 (exit 2 when a target FAILs).
+ * Without LAMBDA_CACHE_DYNAMODB_ENDPOINT (scripts/dynalite.sh exports it) plain and ours are skipped.
+ * Internally `startup.php hit tmp|plain|ours DIR|TABLE` is the child one command runs.
  */
 
-namespace LcBench\Startup;
+namespace LcBench;
 
-use function LcBench\envInt;
-use function LcBench\fail;
-use function LcBench\jsonArg;
-use function LcBench\progress;
+use LambdaCache\Dev\DynamoClient;
+use LambdaCache\Dev\SigV4;
 
 require __DIR__ . '/lib/bootstrap.php';
-require __DIR__ . '/lib/StartupRunner.php';
-require __DIR__ . '/lib/StartupReport.php';
 
 const KEY = 'startup-item';
-/** GetItems per client the prepare step sends, so the emulator's JIT has settled (dynamo.php: its CPU per request falls over the first thousands). */
-const EMULATOR_WARM = 1500;
-const RSS_RUNS = 10;
+const MIB = 1 << 20;
 
-/** The extension flags a child needs for ext-curl: none when it is built in, else -d extension=curl (checked). */
-function curlArgs(): array
+function value(): string
 {
-    $builtIn = spawn([PHP_BINARY, '-n', '-r', 'echo extension_loaded("curl") ? 1 : 0;']);
-    if (trim($builtIn['out']) === '1') {
-        return [];
-    }
-    $shared = spawn([PHP_BINARY, '-n', '-d', 'extension=curl', '-r', 'echo extension_loaded("curl") ? 1 : 0;']);
-    if (trim($shared['out']) !== '1') {
-        throw new \RuntimeException('ext-curl is neither built in nor loadable with -d extension=curl (Debian: apt install php8.2-curl)');
-    }
-
-    return ['-d', 'extension=curl'];
+    return substr(str_repeat('LambdaCache start-up bench value. ', 7), 0, 200);
 }
 
-/** @return array<string, Variant> */
-function variants(string $so, string $dir, ?string $table, array $curl): array
+/** A pool of $kind over $where (a directory or a table). */
+function pool(string $kind, string $where): \Psr\Cache\CacheItemPoolInterface
 {
-    $child = __DIR__ . '/lib/StartupChild.php';
-    $ext = ['-d', "extension={$so}"];
-    $list = [
-        new Variant('bare', "php -n -r ''", ['-n', '-r', ''], 'bare'),
-        new Variant('ext', 'php -n + lambda_cache.so', ['-n', ...$ext, '-r', ''], 'bare'),
-        new Variant('tmp', 'TmpCachePool, one getItem hit', ['-n', ...$ext, $child, 'tmp', $dir, KEY], 'child'),
-        new Variant('bare_rss', 'peak RSS of bare', ['-n', '-r', RSS_PROBE], 'rss', 'bare'),
-        new Variant('ext_rss', 'peak RSS of ext', ['-n', ...$ext, '-r', RSS_PROBE], 'rss', 'ext'),
-    ];
-    if ($table !== null) {
-        array_push($list,
-            new Variant('curl', 'php -n + curl', ['-n', ...$curl, '-r', ''], 'bare'),
-            new Variant('plain', 'plain ext-curl + SigV4 client, one getItem hit', ['-n', ...$curl, $child, 'plain', $table, KEY], 'child'),
-            new Variant('ours', 'DynamoDbCachePool, one getItem hit', ['-n', ...$curl, ...$ext, $child, 'ours', $table, KEY], 'child'),
-            new Variant('curl_rss', 'peak RSS of curl', ['-n', ...$curl, '-r', RSS_PROBE], 'rss', 'curl'),
-        );
-    }
-
-    return array_column(array_map(static fn (Variant $v) => [$v->id, $v], $list), 1, 0);
+    $endpoint = (string) getenv('LAMBDA_CACHE_DYNAMODB_ENDPOINT');
+    return match ($kind) {
+        'tmp' => new \LambdaCache\TmpCachePool(directory: $where),
+        'ours' => new \LambdaCache\DynamoDbCachePool(table: $where, endpoint: $endpoint),
+        'plain' => (static function () use ($where, $endpoint) {
+            require_once __DIR__ . '/lib/PlainDynamoPool.php';
+            return new PlainDynamoPool(DynamoClient::fromEnv($endpoint), $where, 'plain');
+        })(),
+    };
 }
 
-function banner(array $env, array $settings, array $variants): string
+/** Runs $cmd (no shell); returns stdout, fails on a non-zero exit. */
+function run(array $cmd): string
 {
-    $out = sprintf("LambdaCache start-up: fresh php processes, %d interleaved rounds (+%d untimed), peak RSS from %d rounds\n",
-        $settings['runs'], $settings['warmup'], $settings['rss_runs']);
-    $out .= sprintf("PHP %s (%s) %s, %s, %d CPUs, %s\n", PHP_VERSION, PHP_ZTS ? 'ZTS' : 'NTS', PHP_BINARY, php_uname('m'),
-        $env['cpus'], $env['endpoint'] !== null ? "DynamoDB endpoint {$env['endpoint']}" : 'no DynamoDB endpoint');
-    $out .= "extension (<so>): {$env['so']}\n";
-    $out .= "children (no php.ini, no OPcache, so PHP files are compiled in every process):\n";
-    foreach ($variants as $v) {
-        if ($v->kind !== 'rss') {
-            $out .= sprintf("  %-6s %s\n", $v->id, $v->shortCommand($env['so']));
-        }
+    $p = proc_open($cmd, [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+    $out = stream_get_contents($pipes[1]);
+    $err = stream_get_contents($pipes[2]);
+    if (proc_close($p) !== 0) {
+        fail(implode(' ', $cmd) . " failed:\n{$err}{$out}");
     }
-    if (isset($variants['ours'])) {
-        $out .= '  plain and ours load the same PHP extensions (' . ($env['curl_args'] === [] ? 'ext-curl built in' : '-d extension=curl')
-            . "), ours lambda_cache.so on top. In a fresh process ours sends\n"
-            . "  two GetItems (the namespace version, then the item), plain one. Table {$env['table']}: createTable() said\n"
-            . '  "' . $env['prepare']['create_table'] . "\"\n"
-            . "  Emulator warmed with {$env['prepare']['warm_requests']} untimed GetItems ({$env['prepare']['warm_seconds']} s).\n";
-    }
-
-    return $out;
+    return $out . $err;
 }
 
 function main(array $argv): int
 {
     $root = \dirname(__DIR__);
-    $jsonFile = jsonArg($argv, "usage: scripts/dynalite.sh run -- php benches/startup.php [--json FILE]\n");
-    $settings = ['runs' => envInt('BENCH_RUNS', 40, 1, 1000), 'warmup' => envInt('BENCH_WARMUP', 3, 0, 100)];
-    $settings['rss_runs'] = min(RSS_RUNS, $settings['runs']);
-    $strict = \in_array(getenv('BENCH_STRICT'), ['1', 'true', 'yes'], true);
-
-    $so = (string) (getenv('LAMBDA_CACHE_SO') ?: $root . '/target/release/liblambda_cache.so');
-    $so = realpath($so) ?: fail("LAMBDA_CACHE_SO: {$so} does not exist (make build)");
-    $check = spawn([PHP_BINARY, '-n', '-d', "extension={$so}", '-r', 'echo extension_loaded("lambda_cache") ? 1 : 0;']);
-    if (trim($check['out']) !== '1') {
-        fail("php -n -d extension={$so} does not load lambda_cache: " . trim($check['err'] . $check['out']));
-    }
-    $phpVersion = PHP_MAJOR_VERSION . PHP_MINOR_VERSION;
-    $arch = str_replace('aarch64', 'arm64', php_uname('m'));
-    $layer = (string) (getenv('LAMBDA_CACHE_LAYER') ?: "{$root}/dist/lambda-cache-php-{$phpVersion}-{$arch}.zip");
-    $endpoint = getenv('LAMBDA_CACHE_DYNAMODB_ENDPOINT') ?: null;
-
-    $tmp = new \LcBench\TempDirs();
-    $dir = $tmp->fresh('startup-store');
-    $table = $endpoint !== null ? sprintf('lc-startup-%d-%s', getmypid(), bin2hex(random_bytes(3))) : null;
-    $env = ['so' => $so, 'layer' => $layer, 'endpoint' => $endpoint, 'cpus' => (int) (shell_exec('nproc') ?: 0),
-        'php' => PHP_VERSION, 'binary' => PHP_BINARY, 'table' => $table, 'dynamo_skipped' => '', 'curl_args' => [], 'prepare' => []];
-    try {
-        if ($table !== null) {
-            $env['curl_args'] = curlArgs();
-        } else {
-            $env['dynamo_skipped'] = 'LAMBDA_CACHE_DYNAMODB_ENDPOINT is not set: run under scripts/dynalite.sh';
+    if (($argv[1] ?? '') === 'hit') {
+        bootstrap($root, false);
+        $item = pool($argv[2], $argv[3])->getItem(KEY);
+        if (!$item->isHit() || $item->get() !== value()) {
+            fail("{$argv[2]}: getItem() did not return the saved value");
         }
-        progress('preparing the /tmp store' . ($table !== null ? ", table {$table} and the emulator" : ''));
-        $env['prepare'] = helper(['-n', ...$env['curl_args'], '-d', "extension={$so}", __DIR__ . '/lib/StartupChild.php',
-            'prepare', $dir, $table ?? '-', KEY, (string) EMULATOR_WARM], 'prepare');
-        $env['prepare'] = array_diff_key($env['prepare'], ['ok' => 0, 'error' => 0, 'marks' => 0, 'hwm_kb' => 0]);
-    } catch (\Throwable $e) {
-        fail($e->getMessage());
+        return 0;
     }
-    $variants = variants($so, $dir, $table, $env['curl_args']);
-    echo banner($env, $settings, $variants);
-
-    $samples = runRounds(array_values($variants), $settings['runs'], $settings['warmup'], $settings['rss_runs']);
-    if ($table !== null) {
-        try {
-            helper(['-n', ...$env['curl_args'], __DIR__ . '/lib/StartupChild.php', 'cleanup', $table], 'deleting the table');
-        } catch (\Throwable $e) {
-            progress($e->getMessage());
+    bootstrap($root, false);
+    $so = (string) (getenv('LAMBDA_CACHE_SO') ?: "{$root}/target/release/liblambda_cache.so");
+    $runs = max(2, envInt('BENCH_RUNS', 40, 1, 1000)); // hyperfine needs 2
+    $tmp = new TempDirs();
+    $dir = $tmp->fresh('startup');
+    $php = [PHP_BINARY, '-n'];
+    $ext = ['-d', "extension={$so}"];
+    $curl = \in_array('curl', explode("\n", run([PHP_BINARY, '-n', '-m'])), true) ? [] : ['-d', 'extension=curl'];
+    $self = __FILE__;
+    $variants = ['bare' => [...$php, '-r', ''], 'ext' => [...$php, ...$ext, '-r', ''], 'tmp' => [...$php, ...$ext, $self, 'hit', 'tmp', $dir]];
+    $pools = ['tmp' => $dir];
+    $table = null;
+    if (getenv('LAMBDA_CACHE_DYNAMODB_ENDPOINT')) {
+        if (($bad = SigV4::selfTest()) !== []) {
+            fail('the plain client\'s SigV4 signer fails AWS\'s test vectors: ' . implode('; ', $bad));
+        }
+        $table = sprintf('lc-startup-%d-%s', getmypid(), bin2hex(random_bytes(3)));
+        (new \LambdaCache\DynamoDbCachePool(table: $table, endpoint: (string) getenv('LAMBDA_CACHE_DYNAMODB_ENDPOINT')))->createTable();
+        DynamoClient::fromEnv()->waitForTable($table);
+        register_shutdown_function(static fn () => DynamoClient::deleteTablesQuietly([$table]));
+        $pools += ['ours' => $table, 'plain' => $table];
+        $variants += ['plain' => [...$php, ...$curl, $self, 'hit', 'plain', $table],
+            'ours' => [...$php, ...$curl, ...$ext, $self, 'hit', 'ours', $table]];
+    }
+    foreach ($pools as $kind => $where) {
+        $p = pool($kind, $where);
+        $p->save($p->getItem(KEY)->set(value())) || fail("{$kind}: save() failed");
+    }
+    if ($table !== null) { // the emulator's JIT settles over its first thousand requests
+        for ($i = 0; $i < 1000; ++$i) {
+            pool($i % 2 ? 'ours' : 'plain', $table)->getItem(KEY);
         }
     }
-    $sizes = sizes($so, $tmp->base(), $layer);
-    $report = new Report($samples, $variants, $sizes, $env, $settings);
-    echo $report->text();
 
-    $json = $report->json();
-    if ($jsonFile !== null) {
-        file_put_contents($jsonFile, $json . "\n") !== false || fail("cannot write {$jsonFile}");
-        progress("JSON written to {$jsonFile}");
-    } else {
-        echo $json, "\n";
+    $json = "{$tmp->base()}/hyperfine.json";
+    $cmd = ['hyperfine', '-N', '--style', 'basic', '--warmup', '3', '--runs', (string) $runs, '--export-json', $json];
+    foreach ($variants as $name => $v) {
+        array_push($cmd, '-n', $name, implode(' ', array_map('escapeshellarg', $v)));
     }
-    $tmp->cleanup();
+    progress(run($cmd));
+    $ms = [];
+    foreach (json_decode((string) file_get_contents($json), true)['results'] as $r) {
+        $ms[$r['command']] = ['median' => $r['median'] * 1e3, 'mean' => $r['mean'] * 1e3, 'stddev' => $r['stddev'] * 1e3];
+    }
+    $rss = [];
+    foreach (['bare', 'ext'] as $name) {
+        $kb = [];
+        for ($i = 0; $i < 5; ++$i) {
+            $kb[] = (int) trim(run(['/usr/bin/time', '-f', '%M', ...$variants[$name]]));
+        }
+        sort($kb);
+        $rss[$name] = $kb[2];
+    }
+    run(['strip', '-o', "{$tmp->base()}/stripped.so", $so]);
+    $stripped = filesize("{$tmp->base()}/stripped.so");
 
-    return $strict && $report->failed() ? 2 : 0;
+    echo "LambdaCache start-up: hyperfine -N, {$runs} runs each (medians, ms), peak RSS from /usr/bin/time\n";
+    foreach ($ms as $name => $m) {
+        printf("  %-6s %7.2f ms (mean %.2f ± %.2f)  %s\n", $name, $m['median'], $m['mean'], $m['stddev'], implode(' ', array_map('escapeshellarg', $variants[$name])));
+    }
+    printf("  peak RSS: bare %d KiB, ext %d KiB (+%d KiB)\n", $rss['bare'], $rss['ext'], $rss['ext'] - $rss['bare']);
+    printf("  .so: %.2f MiB, stripped %.2f MiB\n", filesize($so) / MIB, $stripped / MIB);
+    $targets = [['loading the extension', $ms['ext']['median'] - $ms['bare']['median'], 1.0, 'ms over bare php']];
+    if (isset($ms['ours'])) {
+        $targets[] = ['first DynamoDB hit', $ms['ours']['median'] - $ms['plain']['median'], 5.0, 'ms over the plain client'];
+    }
+    $targets[] = ['stripped .so', $stripped / MIB, 8.0, 'MiB'];
+    $failed = false;
+    echo "Targets:\n";
+    foreach ($targets as [$what, $value, $max, $unit]) {
+        $failed = $failed || $value > $max;
+        printf("  %-4s %s: %+.2f %s (at most %+.1f)\n", $value <= $max ? 'PASS' : 'FAIL', $what, $value, $unit, $max);
+    }
+    echo json_encode(['ms' => $ms, 'rss_kb' => $rss, 'so_bytes' => filesize($so), 'stripped_bytes' => $stripped]), "\n";
+
+    return $failed && getenv('BENCH_STRICT') === '1' ? 2 : 0;
 }
 
 exit(main($argv));

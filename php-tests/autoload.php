@@ -99,6 +99,7 @@ declare(strict_types=1);
 
     $map = [
         'LambdaCache\\Tests\\' => __DIR__ . '/',
+        'LambdaCache\\Dev\\' => $root . '/dev/', // shared with benches/ (dev/README.md)
         'LambdaCache\\' => $root . '/php/src/',
     ];
     spl_autoload_register(static function (string $class) use ($map): void {

@@ -15,9 +15,9 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >&2
 }
 
-packages=(php8.2-cli php8.2-dev php8.2-curl php8.2-fpm libfcgi-bin libclang-dev clang make binutils
+packages=(php8.2-cli php8.2-dev php8.2-curl php8.2-fpm libclang-dev clang make binutils
           zip unzip util-linux phpunit php-psr-cache php-psr-simple-cache php-symfony-cache php-apcu
-          php-igbinary)
+          php-igbinary hyperfine time)
 # The DynamoDB emulator (dynalite, installed by scripts/dynalite.sh) runs on Node.js.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()

@@ -50,7 +50,7 @@ PACKAGES=(
   php-apcu php-igbinary phpunit
   clang libclang-dev gcc libc6-dev pkg-config
   nodejs npm
-  zip unzip binutils make util-linux mount procps libfcgi-bin ca-certificates python3-venv
+  zip unzip binutils make util-linux mount procps ca-certificates python3-venv
 )
 # The layer's .so must need no glibc symbol newer than 2.34 (Amazon Linux 2023), and trixie's glibc
 # 2.41 headers make C code (LMDB's mdb.c) call __isoc23_strtol@GLIBC_2.38: the layer is built with

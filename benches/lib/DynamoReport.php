@@ -52,7 +52,7 @@ final class DynamoReport
         if (($rtt = $e['rtt_proxy'] ?? null) !== null) {
             array_push($lines,
                 sprintf('  RTT rows (e, f, g): the reads of a, c and d again, both clients pointed at a loopback proxy '
-                    . '(benches/lib/RttProxy.php, pid %d, %s)', $rtt['pid'], $rtt['endpoint']),
+                    . '(dev/FaultProxy.php, mode delay:MS, pid %d, %s)', $rtt['pid'], $rtt['endpoint']),
                 sprintf('  that holds every HTTP request %d ms before it passes it on: a simulated network round trip, paid per',
                     $rtt['ms']),
                 '  request (also on kept-alive connections), any number of connections at once (BENCH_RTT_MS sets it).',

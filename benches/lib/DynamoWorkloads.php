@@ -5,7 +5,7 @@ declare(strict_types=1);
 /*
  * dynamo.php's implementations (our DynamoDbCachePool, the plain PHP client's PSR-6 adapter) and
  * workloads a-d against the emulator, e-g (the reads of a, c and d) through the RTT proxy
- * (RttProxy.php). Reuses Workload and stringValue() from Workloads.php.
+ * (dev/FaultProxy.php, mode delay:MS). Reuses Workload and stringValue() from Workloads.php.
  */
 
 namespace LcBench;
@@ -62,7 +62,7 @@ final class DynImpl
  * @param list<list<DynImpl>> $direct
  * @return list<DynImpl>
  */
-function dynamoImplementations(string $table, string $endpoint, PlainDynamoClient $client, ?string $oursUnavailable,
+function dynamoImplementations(string $table, string $endpoint, \LambdaCache\Dev\DynamoClient $client, ?string $oursUnavailable,
     array $direct = []): array
 {
     return [

@@ -3,7 +3,7 @@
 declare(strict_types=1);
 
 /*
- * A minimal hand-written PSR-6 adapter over PlainDynamoClient: the peer of DynamoDbCachePool.
+ * A minimal hand-written PSR-6 adapter over dev/DynamoClient.php: the peer of DynamoDbCachePool.
  * Items are `id` (S) = "<namespace>:<key>", `value` (B) = serialize()d value (base64 on the wire,
  * as the JSON protocol carries B), `ttl` (N, epoch seconds) when the item expires; expiry is
  * checked on every read. Signatures work with psr/cache 1.0, 2.0 and 3.0 (untyped parameters,
@@ -79,7 +79,7 @@ final class PlainDynamoPool implements CacheItemPoolInterface
     private array $deferred = [];
 
     public function __construct(
-        private readonly PlainDynamoClient $client,
+        private readonly \LambdaCache\Dev\DynamoClient $client,
         private readonly string $table,
         private readonly string $namespace = '',
         private readonly bool $consistentRead = false,

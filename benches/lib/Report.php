@@ -85,6 +85,22 @@ final class Report
         return $out;
     }
 
+    /** @return array<string, array<string, ?float>> workload id => [peer label => ours/peer], for ratioChart() */
+    public function ratios(): array
+    {
+        $out = [];
+        foreach ($this->results as $id => $r) {
+            foreach ($r['impls'] ?? [] as $implId => $m) {
+                if ($implId !== 'ours') {
+                    $out[$id][$m['label']] = $m['status'] === 'ok' ? self::ratio($r['impls']['ours'] ?? null, $m) : null;
+                }
+            }
+        }
+        ksort($out);
+
+        return $out;
+    }
+
     /** @return list<array{workload: string, peer: string, min: float, ratio: ?float, status: string, why: string}> */
     public function targets(): array
     {

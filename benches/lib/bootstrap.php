@@ -111,13 +111,15 @@ function bootstrap(string $repoRoot, bool $symfony = true): array
         }
     }
 
-    $src = $repoRoot . '/php/src/';
-    spl_autoload_register(static function (string $class) use ($src): void {
+    // LambdaCache\Dev\: the tools shared with the tests (dev/); LambdaCache\: the PHP package.
+    spl_autoload_register(static function (string $class) use ($repoRoot): void {
         $prefix = 'LambdaCache\\';
         if (strncmp($class, $prefix, \strlen($prefix)) !== 0) {
             return;
         }
-        $file = $src . str_replace('\\', '/', substr($class, \strlen($prefix))) . '.php';
+        $rest = substr($class, \strlen($prefix));
+        $file = str_starts_with($rest, 'Dev\\') ? $repoRoot . '/dev/' . substr($rest, 4) : $repoRoot . '/php/src/' . $rest;
+        $file = str_replace('\\', '/', $file) . '.php';
         if (is_file($file)) {
             require $file;
         }

@@ -7,8 +7,8 @@ namespace LambdaCache\Tests\Cli;
 use LambdaCache\Cli\ExitCode;
 use LambdaCache\DynamoDbCachePool;
 use LambdaCache\Tests\Dynamo\DynamoTableFixture;
-use LambdaCache\Tests\Support\DynamoClient;
-use LambdaCache\Tests\Support\FaultProxy;
+use LambdaCache\Dev\DynamoClient;
+use LambdaCache\Dev\FaultProxy;
 use LambdaCache\Tests\Support\ProcessResult;
 use PHPUnit\Framework\TestCase;
 

@@ -6,8 +6,8 @@ namespace LambdaCache\Tests\Dynamo;
 
 use LambdaCache\DynamoDbCachePool;
 use LambdaCache\Psr16Cache;
-use LambdaCache\Tests\Support\DynamoClient;
-use LambdaCache\Tests\Support\FaultProxy;
+use LambdaCache\Dev\DynamoClient;
+use LambdaCache\Dev\FaultProxy;
 use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\TestLogger;
 use PHPUnit\Framework\TestCase;

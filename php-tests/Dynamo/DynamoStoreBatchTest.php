@@ -5,7 +5,7 @@ declare(strict_types=1);
 namespace LambdaCache\Tests\Dynamo;
 
 use LambdaCache\Psr16Cache;
-use LambdaCache\Tests\Support\FaultProxy;
+use LambdaCache\Dev\FaultProxy;
 use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\TestLogger;
 use PHPUnit\Framework\TestCase;

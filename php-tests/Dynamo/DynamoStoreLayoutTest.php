@@ -4,8 +4,8 @@ declare(strict_types=1);
 
 namespace LambdaCache\Tests\Dynamo;
 
-use LambdaCache\Tests\Support\DynamoClient;
-use LambdaCache\Tests\Support\FaultProxy;
+use LambdaCache\Dev\DynamoClient;
+use LambdaCache\Dev\FaultProxy;
 use LambdaCache\Tests\Support\Items;
 use LambdaCache\Tests\Support\TestLogger;
 use PHPUnit\Framework\TestCase;

@@ -5,8 +5,8 @@ declare(strict_types=1);
 namespace LambdaCache\Tests\Dynamo;
 
 use LambdaCache\CacheException;
-use LambdaCache\Tests\Support\DynamoClient;
-use LambdaCache\Tests\Support\FaultProxy;
+use LambdaCache\Dev\DynamoClient;
+use LambdaCache\Dev\FaultProxy;
 use PHPUnit\Framework\TestCase;
 
 /**
@@ -41,7 +41,7 @@ final class DynamoTableAdminTest extends TestCase
         $this->assertSame("table {$table} exists", $pool->createTable(wait: false));
         $this->assertSame(['CreateTable' => 2], $this->proxy->operations());
 
-        $this->client()->waitUntilActive($table);
+        $this->client()->waitForTable($table, 10.0);
         $finished = $pool->createTable();
         $this->assertMatchesRegularExpression("/^table {$table} exists; TTL (on ttl|not enabled \\(.+\\))$/", $finished);
         $this->assertSame(1, $this->proxy->operations()['UpdateTimeToLive'] ?? 0, 'waiting, it asks for TTL');

@@ -5,7 +5,7 @@ declare(strict_types=1);
 namespace LambdaCache\Tests\Dynamo;
 
 use LambdaCache\DynamoDbCachePool;
-use LambdaCache\Tests\Support\DynamoClient;
+use LambdaCache\Dev\DynamoClient;
 use Psr\Cache\CacheItemPoolInterface;
 
 /**

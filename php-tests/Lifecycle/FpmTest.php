@@ -4,7 +4,6 @@ declare(strict_types=1);
 
 namespace LambdaCache\Tests\Lifecycle;
 
-use LambdaCache\Tests\Support\CgiFcgi;
 use LambdaCache\Tests\Support\FastCgiClient;
 use LambdaCache\Tests\Support\FastCgiResponse;
 use LambdaCache\Tests\Support\FpmMaster;
@@ -14,7 +13,7 @@ use PHPUnit\Framework\TestCase;
 /**
  * Bref's fpm runtime (docs/platform.md §1): the php-fpm master loads the extension (MINIT) and forks its
  * workers; every worker serves many requests, each using both stores. Requests go through a
- * FastCGI client in PHP (bounded concurrency) and, for a subset, through libfcgi's cgi-fcgi.
+ * FastCGI client in PHP (bounded concurrency).
  *
  * LAMBDA_CACHE_FPM_REQUESTS sets the number of requests (default 10000).
  */
@@ -26,7 +25,6 @@ final class FpmTest extends TestCase
 
     private const WORKERS = 4;
     private const CONCURRENCY = 8;
-    private const CGI_FCGI_REQUESTS = 100;
     private const REQUEST_TIMEOUT = 15.0;
     /** After this many failed requests (errors, timeouts) the rest are not sent: the test ends soon. */
     private const MAX_FAILURES = 20;
@@ -72,11 +70,11 @@ final class FpmTest extends TestCase
 
     public function testManyRequestsOverFourWorkersOfAMasterThatLoadedTheExtension(): void
     {
-        if (FpmMaster::binary() === null || CgiFcgi::binary() === null || !function_exists('posix_kill')) {
-            $this->markTestSkipped('needs php-fpm' . PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION . ', cgi-fcgi (libfcgi-bin) and posix');
+        if (FpmMaster::binary() === null || !function_exists('posix_kill')) {
+            $this->markTestSkipped('needs php-fpm' . PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION . ' and posix');
         }
         $total = (int) (getenv('LAMBDA_CACHE_FPM_REQUESTS') ?: 10000);
-        $this->assertGreaterThanOrEqual(self::CGI_FCGI_REQUESTS + 100, $total, 'LAMBDA_CACHE_FPM_REQUESTS is too small');
+        $this->assertGreaterThanOrEqual(200, $total, 'LAMBDA_CACHE_FPM_REQUESTS is too small');
         foreach ([$this->tmpPool('fpm'), $this->dynamoPool('fpm')] as $pool) {
             foreach (self::SEEDS as $key => $value) {
                 $this->assertTrue($pool->save($pool->getItem($key)->set($value)));
@@ -90,7 +88,6 @@ final class FpmTest extends TestCase
         $master = $this->master;
         $this->assertTrue($master->hasMapped(Php::extensionPath()), 'the master loaded the extension (MINIT before the fork)');
         $this->assertCount(self::WORKERS, $master->workers(), 'workers forked by the master');
-        $address = "127.0.0.1:{$master->port()}";
         $params = fn (int $i): array => [
             'GATEWAY_INTERFACE' => 'CGI/1.1', 'SERVER_SOFTWARE' => 'lambda-cache-tests', 'SERVER_PROTOCOL' => 'HTTP/1.1',
             'SERVER_NAME' => 'localhost', 'SERVER_PORT' => '80', 'REMOTE_ADDR' => '127.0.0.1', 'REQUEST_METHOD' => 'GET',
@@ -99,17 +96,11 @@ final class FpmTest extends TestCase
         ];
 
         $started = microtime(true);
-        // A sanity subset through libfcgi's cgi-fcgi, the rest through the PHP client.
-        $subset = array_map($params, range(0, self::CGI_FCGI_REQUESTS - 1));
-        $responses = CgiFcgi::runAll($address, $subset, self::CONCURRENCY, self::REQUEST_TIMEOUT, $this->workDir, self::MAX_FAILURES);
-        $cgiSeconds = microtime(true) - $started;
         $client = new FastCgiClient('127.0.0.1', $master->port());
-        $rest = array_map($params, range(self::CGI_FCGI_REQUESTS, $total - 1));
         $overall = max(120.0, $total * 0.03);
-        $responses = [...$responses, ...$client->runAll($rest, self::CONCURRENCY, self::REQUEST_TIMEOUT, $overall, self::MAX_FAILURES)];
+        $responses = $client->runAll(array_map($params, range(0, $total - 1)), self::CONCURRENCY, self::REQUEST_TIMEOUT, $overall, self::MAX_FAILURES);
         $seconds = microtime(true) - $started;
-        fwrite(STDERR, sprintf("\nFpmTest: %d requests in %.1f s (%d through cgi-fcgi in %.1f s), %.0f requests/s\n",
-            $total, $seconds, self::CGI_FCGI_REQUESTS, $cgiSeconds, $total / max($seconds, 0.001)));
+        fwrite(STDERR, sprintf("\nFpmTest: %d requests in %.1f s, %.0f requests/s\n", $total, $seconds, $total / max($seconds, 0.001)));
         $workersAfter = $master->childPids();
 
         $this->assertCount($total, $responses);
@@ -118,7 +109,7 @@ final class FpmTest extends TestCase
         foreach ($responses as $i => $response) {
             $problem = $this->check($response, $i);
             if ($problem !== null) {
-                $bad[] = "request {$i} (" . ($i < self::CGI_FCGI_REQUESTS ? 'cgi-fcgi' : 'FastCgiClient') . "): {$problem}";
+                $bad[] = "request {$i}: {$problem}";
                 continue;
             }
             preg_match('/pid=(\d+) .* tmp=(\d+) dynamo=(\d+)/', $response->body, $m);

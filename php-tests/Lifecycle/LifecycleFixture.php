@@ -5,7 +5,7 @@ declare(strict_types=1);
 namespace LambdaCache\Tests\Lifecycle;
 
 use LambdaCache\DynamoDbCachePool;
-use LambdaCache\Tests\Support\DynamoClient;
+use LambdaCache\Dev\DynamoClient;
 use LambdaCache\Tests\Support\ProcessResult;
 use LambdaCache\Tests\Support\TempDir;
 use LambdaCache\TmpCachePool;

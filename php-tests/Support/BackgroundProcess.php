@@ -4,6 +4,8 @@ declare(strict_types=1);
 
 namespace LambdaCache\Tests\Support;
 
+use LambdaCache\Dev\ChildProcess;
+
 /**
  * A child PHP process running in the background. Its output goes to files (never pipes, so a
  * chatty child cannot block); read them while it runs with stdout().

@@ -4,7 +4,7 @@ declare(strict_types=1);
 
 namespace LambdaCache\Tests\Support;
 
-/** What one FastCGI request got back (from FastCgiClient or CgiFcgi). */
+/** What one FastCGI request got back (from FastCgiClient). */
 final class FastCgiResponse
 {
     /**

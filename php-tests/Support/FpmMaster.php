@@ -4,6 +4,8 @@ declare(strict_types=1);
 
 namespace LambdaCache\Tests\Support;
 
+use LambdaCache\Dev\ChildProcess;
+
 /**
  * A php-fpm master for a test, in the foreground (`-F`), with nothing but its own files from
  * $dir: `-n -c $dir/php.ini -y $dir/php-fpm.conf`. php.ini loads the extension, so MINIT runs in

@@ -15,8 +15,8 @@ namespace LambdaCache\Tests\Support;
  * LAMBDA_CACHE_PHP_CMD, when set, replaces PHP_BINARY: a command line, split at whitespace (no
  * quoting), e.g. `qemu-aarch64-static -L ROOT ROOT/usr/bin/php8.2` for an arm64 PHP under
  * emulation (scripts/arm64.sh), whose PHP_BINARY the kernel cannot exec.
- * LAMBDA_CACHE_HELPER_PHP_CMD, when set, runs the test helpers that never load the extension (the
- * fault proxy): under emulation the host's own PHP, so that the helper's speed does not eat into
+ * LAMBDA_CACHE_HELPER_PHP_CMD (read by dev/FaultProxy.php) runs the fault proxy, which never loads
+ * the extension: under emulation the host's own PHP, so that the helper's speed does not eat into
  * the timeouts under test.
  */
 final class Php
@@ -26,13 +26,6 @@ final class Php
     {
         $cmd = trim((string) getenv('LAMBDA_CACHE_PHP_CMD'));
         return $cmd === '' ? [PHP_BINARY] : preg_split('/\s+/', $cmd);
-    }
-
-    /** @return list<string> the command for test helpers that do not load the extension */
-    public static function helperCommand(): array
-    {
-        $cmd = trim((string) getenv('LAMBDA_CACHE_HELPER_PHP_CMD'));
-        return $cmd === '' ? self::command() : preg_split('/\s+/', $cmd);
     }
 
     /** The same as command(), as one shell word list (escaped). */

@@ -2,12 +2,12 @@
 
 declare(strict_types=1);
 
-namespace LambdaCache\Tests\Support;
+namespace LambdaCache\Dev;
 
 /**
- * What the loopback proxies (php-tests' FaultProxyServer, benches' RttProxyServer) need of
+ * What the loopback proxy (FaultProxyServer) needs of
  * HTTP/1.1 and of their parent: where a message ends, and whether the parent is still there.
- * Loaded by `require` in their child processes, which have no autoloader.
+ * Loaded by `require` in its child process, which has no autoloader.
  */
 final class HttpWire
 {

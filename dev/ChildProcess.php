@@ -2,7 +2,7 @@
 
 declare(strict_types=1);
 
-namespace LambdaCache\Tests\Support;
+namespace LambdaCache\Dev;
 
 /**
  * Ending a proc_open() child, for FaultProxy, FpmMaster and BackgroundProcess: one signal, a

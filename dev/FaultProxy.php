@@ -2,23 +2,31 @@
 
 declare(strict_types=1);
 
-namespace LambdaCache\Tests\Support;
+namespace LambdaCache\Dev;
 
 /**
- * A loopback TCP proxy for fault injection, in a child PHP process (FaultProxyServer), between a
- * client and a loopback HTTP endpoint (the DynamoDB emulator).
+ * A loopback TCP proxy for fault injection and simulated latency, in a child PHP process
+ * (FaultProxyServer), between a client and loopback HTTP endpoints (DynamoDB emulators). Used by
+ * the tests (faults) and by benches/dynamo.php (the round trip of a network: mode `delay:MS`).
+ *
+ * With several upstreams (emulators that hold the same data), requests go to them in turn, one
+ * request each, whatever connection they came on: dynalite serves one request at a time,
+ * DynamoDB many at once.
  *
  * Modes, switched with setMode() (effective for the next request, also on kept-alive connections):
  * - `pass`: forward requests and relay the answers;
  * - `refuse`: stop listening and close every connection, so connects are refused;
  * - `reset`: read each request, then close the connection with a TCP RST (SO_LINGER 0 when
  *   ext-sockets is there, else a plain close) without answering;
- * - `delay:MS`: forward each request MS milliseconds after it arrived (requests still waiting
- *   when the mode changes, or whose client has gone, are dropped, never forwarded);
+ * - `delay:MS`: forward each request MS milliseconds after its last byte arrived (a timer in the
+ *   proxy's one event loop: any number of requests wait at the same time, none for another;
+ *   requests still waiting when the mode changes, or whose client has gone, are dropped, never
+ *   forwarded);
  * - `http500`: answer 500 with a DynamoDB InternalServerError body;
  * - `throttle`: answer 400 ProvisionedThroughputExceededException;
  * - `denied`: answer 400 AccessDeniedException.
- * dropConnections() closes the open connections once (a server-side idle close).
+ * dropConnections() closes the open connections once (a server-side idle close). stats() gives the
+ * counters the bench reads around each sample.
  *
  * The child stops with stop(), when this object is destroyed, when the parent process is gone,
  * or after $maxLifetime seconds.
@@ -30,27 +38,48 @@ final class FaultProxy
     private int $port;
     private int $generation = 0;
     private int $drop = 0;
-    private string $mode = 'pass';
+    private string $mode;
+    private int $statsEpoch = 0;
+    private int $pid;
 
-    private function __construct($proc, private string $dir)
+    private function __construct($proc, private string $dir, string $mode)
     {
         $this->proc = $proc;
-        $this->port = (int) $this->waitForStatus(static fn (array $s) => ($s['port'] ?? 0) > 0, 'start')['port'];
+        $this->mode = $mode;
+        $status = $this->waitForStatus(static fn (array $s) => ($s['port'] ?? 0) > 0, 'start');
+        [$this->port, $this->pid] = [(int) $status['port'], (int) $status['pid']];
     }
 
-    /** Starts a proxy on 127.0.0.1 (a port the OS picks) forwarding to $upstream (http://127.x.x.x:PORT or http://localhost:PORT). */
-    public static function start(string $upstream, float $maxLifetime = 900.0): self
+    /**
+     * Starts a proxy on 127.0.0.1 (a port the OS picks) forwarding to $upstreams (each
+     * http://127.x.x.x:PORT or http://localhost:PORT), in $mode. The proxy runs on the PHP of
+     * LAMBDA_CACHE_HELPER_PHP_CMD (split at whitespace) when set, else this one, with `-n`.
+     *
+     * @param string|non-empty-list<string> $upstreams
+     */
+    public static function start(string|array $upstreams, float $maxLifetime = 900.0, string $mode = 'pass'): self
     {
-        $parts = parse_url($upstream);
-        $host = $parts['host'] ?? '';
-        $host = $host === 'localhost' ? '127.0.0.1' : $host;
-        if (($parts['scheme'] ?? '') !== 'http' || !isset($parts['port'])
-            || preg_match('/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/', $host) !== 1) {
-            throw new \InvalidArgumentException("FaultProxy forwards to loopback http://127.x.x.x:PORT endpoints only, got '{$upstream}'");
+        self::checkMode($mode);
+        $targets = [];
+        foreach ((array) $upstreams as $upstream) {
+            $parts = parse_url($upstream);
+            $host = $parts['host'] ?? '';
+            $host = $host === 'localhost' ? '127.0.0.1' : $host;
+            if (($parts['scheme'] ?? '') !== 'http' || !isset($parts['port'])
+                || preg_match('/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/', $host) !== 1) {
+                throw new \InvalidArgumentException("FaultProxy forwards to loopback http://127.x.x.x:PORT endpoints only, got '{$upstream}'");
+            }
+            $targets[] = "{$host}:{$parts['port']}";
         }
-        $dir = TempDir::create('fault-proxy');
-        file_put_contents("{$dir}/control.json", json_encode(['mode' => 'pass', 'generation' => 0, 'drop' => 0]));
-        $cmd = [...Php::helperCommand(), '-n'];
+        if ($targets === []) {
+            throw new \InvalidArgumentException('FaultProxy needs at least one upstream');
+        }
+        $dir = sprintf('%s/lambda-cache-fault-proxy-%d-%s', sys_get_temp_dir(), getmypid(), bin2hex(random_bytes(8)));
+        if (!mkdir($dir, 0700)) {
+            throw new \RuntimeException("FaultProxy: cannot create {$dir}");
+        }
+        file_put_contents("{$dir}/control.json", json_encode(['mode' => $mode, 'generation' => 0, 'drop' => 0, 'stats' => 0]));
+        $cmd = [...self::helperCommand(), '-n'];
         [$extensionDir, $builtIn] = self::helperModules();
         foreach (['sockets', 'posix'] as $ext) {
             if (!in_array($ext, $builtIn, true)) {
@@ -60,18 +89,39 @@ final class FaultProxy
                 }
             }
         }
-        $code = 'require $argv[1]; LambdaCache\\Tests\\Support\\FaultProxyServer::main(array_slice($argv, 2));';
+        $code = 'require $argv[1]; LambdaCache\\Dev\\FaultProxyServer::main(array_slice($argv, 2));';
         array_push(
             $cmd, '-d', 'display_errors=stderr', '-d', 'error_reporting=-1', '-r', $code, '--',
-            __DIR__ . '/FaultProxyServer.php', "{$host}:{$parts['port']}", "{$dir}/control.json", "{$dir}/status.json",
+            __DIR__ . '/FaultProxyServer.php', implode(',', $targets), "{$dir}/control.json", "{$dir}/status.json",
             (string) getmypid(), (string) $maxLifetime
         );
         $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['file', "{$dir}/stdout.txt", 'w'], 2 => ['file', "{$dir}/stderr.txt", 'w']], $pipes);
         if (!is_resource($proc)) {
-            TempDir::remove($dir);
-            throw new \RuntimeException('FaultProxy: cannot start ' . implode(' ', Php::helperCommand()));
+            self::removeDir($dir);
+            throw new \RuntimeException('FaultProxy: cannot start ' . implode(' ', self::helperCommand()));
         }
-        return new self($proc, $dir);
+        return new self($proc, $dir, $mode);
+    }
+
+    /** @return list<string> */
+    private static function helperCommand(): array
+    {
+        $cmd = trim((string) getenv('LAMBDA_CACHE_HELPER_PHP_CMD'));
+        return $cmd === '' ? [PHP_BINARY] : preg_split('/\s+/', $cmd);
+    }
+
+    private static function checkMode(string $mode): void
+    {
+        if (!in_array($mode, ['pass', 'refuse', 'reset', 'http500', 'throttle', 'denied'], true)
+            && preg_match('/^delay:\d+$/', $mode) !== 1) {
+            throw new \InvalidArgumentException("FaultProxy: unknown mode '{$mode}'");
+        }
+    }
+
+    private static function removeDir(string $dir): void
+    {
+        array_map(static fn (string $file) => @unlink($file), glob("{$dir}/*") ?: []);
+        @rmdir($dir);
     }
 
     /** @return array{0: string, 1: list<string>} the helper PHP's extension_dir and what `php -n` has built in */
@@ -79,7 +129,7 @@ final class FaultProxy
     {
         static $modules = null;
         if ($modules === null) {
-            $cmd = implode(' ', array_map('escapeshellarg', Php::helperCommand()));
+            $cmd = implode(' ', array_map('escapeshellarg', self::helperCommand()));
             $out = (string) shell_exec($cmd . ' -n -r ' . escapeshellarg('echo ini_get("extension_dir"), "\n", implode("\n", get_loaded_extensions());') . ' 2>/dev/null');
             $lines = explode("\n", trim($out));
             $modules = [rtrim((string) array_shift($lines), '/'), array_map('strtolower', array_map('trim', $lines))];
@@ -97,6 +147,12 @@ final class FaultProxy
         return $this->port;
     }
 
+    /** The proxy process's pid. */
+    public function pid(): int
+    {
+        return $this->pid;
+    }
+
     public function mode(): string
     {
         return $this->mode;
@@ -105,10 +161,7 @@ final class FaultProxy
     /** Switches the mode and waits until the proxy applies it. */
     public function setMode(string $mode): void
     {
-        if (!in_array($mode, ['pass', 'refuse', 'reset', 'http500', 'throttle', 'denied'], true)
-            && preg_match('/^delay:\d+$/', $mode) !== 1) {
-            throw new \InvalidArgumentException("FaultProxy: unknown mode '{$mode}'");
-        }
+        self::checkMode($mode);
         $this->mode = $mode;
         $this->writeControl(false);
     }
@@ -148,6 +201,23 @@ final class FaultProxy
         return $out;
     }
 
+    /**
+     * Requests so far (in all and per upstream, in the order given to start()), connections
+     * accepted and open; since the previous call to stats(): the most requests held at one time
+     * (delay mode) and how many connections carried requests.
+     *
+     * @return array{requests: int, accepted: int, open: int, max_held: int, used: int, per_upstream: list<int>}
+     */
+    public function stats(): array
+    {
+        $this->statsEpoch++;
+        $this->writeControl(false);
+        $s = $this->status();
+        return ['requests' => (int) $s['requests'], 'accepted' => (int) $s['accepted'], 'open' => (int) $s['open'],
+            'max_held' => (int) $s['window']['max_held'], 'used' => (int) $s['window']['used'],
+            'per_upstream' => array_map('intval', $s['per_upstream'])];
+    }
+
     public function stop(): void
     {
         if ($this->proc === null) {
@@ -155,7 +225,7 @@ final class FaultProxy
         }
         ChildProcess::stop($this->proc, 15, 3.0);
         $this->proc = null;
-        TempDir::remove($this->dir);
+        self::removeDir($this->dir);
     }
 
     public function __destruct()
@@ -166,7 +236,8 @@ final class FaultProxy
     private function writeControl(bool $reset): void
     {
         $this->generation++;
-        $control = json_encode(['mode' => $this->mode, 'generation' => $this->generation, 'drop' => $this->drop, 'dropReset' => $reset]);
+        $control = json_encode(['mode' => $this->mode, 'generation' => $this->generation, 'drop' => $this->drop, 'dropReset' => $reset,
+            'stats' => $this->statsEpoch]);
         $tmp = "{$this->dir}/control.json.tmp";
         file_put_contents($tmp, $control);
         rename($tmp, "{$this->dir}/control.json");

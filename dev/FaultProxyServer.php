@@ -2,14 +2,15 @@
 
 declare(strict_types=1);
 
-namespace LambdaCache\Tests\Support;
+namespace LambdaCache\Dev;
 
 // The child process that runs this file has no autoloader.
 require_once __DIR__ . '/HttpWire.php';
 
 /**
  * The child process behind FaultProxy: an HTTP/1.1-aware loopback proxy that decides per request
- * what to do, from the mode in a control file (see FaultProxy for the modes).
+ * what to do, from the mode in a control file (see FaultProxy for the modes), and forwards to its
+ * upstreams in turn.
  *
  * One event loop (stream_select), no blocking waits: delayed requests sit in a queue. Requests are
  * parsed (Content-Length or chunked) so that a fault hits the next request even on a kept-alive
@@ -29,7 +30,7 @@ final class FaultProxyServer
     private int $generation = -1;
     private int $dropped = 0;
     private string $controlRaw = '';
-    /** @var array<int, array{client: resource, upstream: resource|null, in: string}> */
+    /** @var array<int, array{client: resource, upstreams: array<int, resource>, in: string}> */
     private array $conns = [];
     private int $nextId = 1;
     /** @var list<array{due: float, id: int, request: string}> */
@@ -39,26 +40,42 @@ final class FaultProxyServer
     private array $targets = [];
     private string $error = '';
     private bool $statusDirty = true;
+    private int $nextUpstream = 0;
+    /** @var list<int> requests per upstream */
+    private array $perUpstream;
+    private int $accepted = 0;
+    private int $statsEpoch = 0;
+    /** Since the last stats epoch: the most requests held at once, the connections that carried requests. */
+    private int $maxHeld = 0;
+    /** @var array<int, true> */
+    private array $used = [];
+    /** @var array{max_held: int, used: int} the window that the last stats epoch closed */
+    private array $window = ['max_held' => 0, 'used' => 0];
 
+    /** @param list<array{0: string, 1: int}> $upstreams */
     private function __construct(
-        private string $upstreamHost,
-        private int $upstreamPort,
+        private array $upstreams,
         private string $controlFile,
         private string $statusFile,
         private int $parentPid,
         private float $deadline,
     ) {
+        $this->perUpstream = array_fill(0, count($upstreams), 0);
     }
 
-    /** Entry point: main([upstream "127.0.0.1:PORT", control file, status file, parent pid, max seconds]). */
+    /** Entry point: main([upstreams "127.0.0.1:PORT[,...]", control file, status file, parent pid, max seconds]). */
     public static function main(array $args): void
     {
-        [$upstream, $control, $status, $parent, $lifetime] = $args + ['', '', '', '0', '600'];
-        if (preg_match('/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}):(\d{1,5})$/', $upstream, $m) !== 1) {
-            fwrite(STDERR, "fault proxy: upstream must be a 127.x.x.x:PORT address, got '{$upstream}'\n");
-            exit(2);
+        [$list, $control, $status, $parent, $lifetime] = $args + ['', '', '', '0', '600'];
+        $upstreams = [];
+        foreach (explode(',', $list) as $upstream) {
+            if (preg_match('/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}):(\d{1,5})$/', $upstream, $m) !== 1) {
+                fwrite(STDERR, "fault proxy: upstreams must be 127.x.x.x:PORT addresses, got '{$upstream}'\n");
+                exit(2);
+            }
+            $upstreams[] = [$m[1], (int) $m[2]];
         }
-        $server = new self($m[1], (int) $m[2], $control, $status, (int) $parent, microtime(true) + (float) $lifetime);
+        $server = new self($upstreams, $control, $status, (int) $parent, microtime(true) + (float) $lifetime);
         $server->run();
     }
 
@@ -149,6 +166,12 @@ final class FaultProxyServer
             $this->delayed = [];
         }
         $this->mode = $mode;
+        $epoch = (int) ($control['stats'] ?? 0);
+        if ($epoch !== $this->statsEpoch) {
+            $this->statsEpoch = $epoch;
+            $this->window = ['max_held' => $this->maxHeld, 'used' => count($this->used)];
+            [$this->maxHeld, $this->used] = [count($this->delayed), []];
+        }
         $this->generation = (int) ($control['generation'] ?? 0);
         $this->statusDirty = true;
     }
@@ -162,6 +185,8 @@ final class FaultProxyServer
         $status = json_encode([
             'port' => $this->port, 'pid' => getmypid(), 'mode' => $this->mode, 'generation' => $this->generation,
             'requests' => $this->requests, 'targets' => $this->targets, 'error' => $this->error,
+            'accepted' => $this->accepted, 'open' => count($this->conns), 'per_upstream' => $this->perUpstream,
+            'window' => $this->window,
         ]);
         $tmp = $this->statusFile . '.tmp';
         if (@file_put_contents($tmp, $status) !== false) {
@@ -177,8 +202,8 @@ final class FaultProxyServer
         }
         foreach ($this->conns as $id => $conn) {
             $read["c{$id}"] = $conn['client'];
-            if ($conn['upstream'] !== null) {
-                $read["u{$id}"] = $conn['upstream'];
+            foreach ($conn['upstreams'] as $k => $upstream) {
+                $read["u{$id}:{$k}"] = $upstream;
             }
         }
         $timeout = 0.05;
@@ -201,7 +226,7 @@ final class FaultProxyServer
             } elseif ($name[0] === 'c' && isset($this->conns[$id])) {
                 $this->readClient($id);
             } elseif ($name[0] === 'u' && isset($this->conns[$id])) {
-                $this->readUpstream($id);
+                $this->readUpstream($id, (int) substr((string) strrchr((string) $name, ':'), 1));
             }
         }
     }
@@ -213,7 +238,9 @@ final class FaultProxyServer
             return;
         }
         stream_set_blocking($client, true);
-        $this->conns[$this->nextId++] = ['client' => $client, 'upstream' => null, 'in' => ''];
+        self::noDelay($client);
+        $this->accepted++;
+        $this->conns[$this->nextId++] = ['client' => $client, 'upstreams' => [], 'in' => ''];
     }
 
     private function readClient(int $id): void
@@ -229,9 +256,9 @@ final class FaultProxyServer
         }
     }
 
-    private function readUpstream(int $id): void
+    private function readUpstream(int $id, int $k): void
     {
-        $data = @fread($this->conns[$id]['upstream'], 1 << 20);
+        $data = @fread($this->conns[$id]['upstreams'][$k], 1 << 20);
         if ($data === false || $data === '') {
             $this->close($id, false);
             return;
@@ -244,6 +271,7 @@ final class FaultProxyServer
     private function handle(int $id, string $request): void
     {
         $this->requests++;
+        $this->used[$id] = true;
         $target = preg_match('/^x-amz-target:\s*(\S+)\s*$/im', $request, $m) === 1 ? $m[1] : '-';
         $this->targets[$target] = ($this->targets[$target] ?? 0) + 1;
         // The counts are on disk before the client can get an answer: once a call has returned,
@@ -254,6 +282,7 @@ final class FaultProxyServer
         $mode = $this->mode;
         if (str_starts_with($mode, 'delay:')) {
             $this->delayed[] = ['due' => microtime(true) + ((int) substr($mode, 6)) / 1000, 'id' => $id, 'request' => $request];
+            $this->maxHeld = max($this->maxHeld, count($this->delayed));
             return;
         }
         switch ($mode) {
@@ -290,16 +319,24 @@ final class FaultProxyServer
 
     private function forward(int $id, string $request): void
     {
-        if ($this->conns[$id]['upstream'] === null) {
-            $upstream = @stream_socket_client("tcp://{$this->upstreamHost}:{$this->upstreamPort}", $errno, $errstr, 5);
+        // Clients do not pipeline: the one response this request gets comes back on the upstream
+        // connection it went out on, whichever upstream that is.
+        $k = $this->nextUpstream;
+        $this->nextUpstream = ($k + 1) % count($this->upstreams);
+        if (!isset($this->conns[$id]['upstreams'][$k])) {
+            [$host, $port] = $this->upstreams[$k];
+            $upstream = @stream_socket_client("tcp://{$host}:{$port}", $errno, $errstr, 5);
             if ($upstream === false) {
                 $this->error = "upstream: {$errstr}";
                 $this->close($id, true);
                 return;
             }
-            $this->conns[$id]['upstream'] = $upstream;
+            self::noDelay($upstream);
+            $this->conns[$id]['upstreams'][$k] = $upstream;
         }
-        if (@fwrite($this->conns[$id]['upstream'], $request) === false) {
+        $this->perUpstream[$k]++;
+        $this->statusDirty = true;
+        if (@fwrite($this->conns[$id]['upstreams'][$k], $request) === false) {
             $this->close($id, true);
         }
     }
@@ -320,6 +357,17 @@ final class FaultProxyServer
         }
     }
 
+    /** TCP_NODELAY when ext-sockets is there: small requests and answers go out at once. */
+    private static function noDelay($stream): void
+    {
+        if (function_exists('socket_import_stream')) {
+            $socket = @socket_import_stream($stream);
+            if ($socket !== false && $socket !== null) {
+                @socket_set_option($socket, SOL_TCP, TCP_NODELAY, 1);
+            }
+        }
+    }
+
     /** Closes a client connection (with a TCP RST when $reset and ext-sockets allow) and its upstream. */
     private function close(int $id, bool $reset): void
     {
@@ -328,8 +376,8 @@ final class FaultProxyServer
             return;
         }
         unset($this->conns[$id]);
-        if ($conn['upstream'] !== null) {
-            @fclose($conn['upstream']);
+        foreach ($conn['upstreams'] as $upstream) {
+            @fclose($upstream);
         }
         if ($reset && function_exists('socket_import_stream')) {
             $socket = @socket_import_stream($conn['client']);

@@ -2,120 +2,16 @@
 
 declare(strict_types=1);
 
-/*
- * The benchmark's peer: a plain PHP DynamoDB client as a hand-written PSR-6 adapter would have it.
- * ext-curl with one handle kept for the whole process (connection reuse, as a real client does),
- * AWS Signature Version 4 written from the AWS documentation (HMAC-SHA256 over the canonical
- * request), and DynamoDB's JSON protocol (X-Amz-Target: DynamoDB_20120810.<Operation>,
- * Content-Type: application/x-amz-json-1.0). No SDK.
+namespace LambdaCache\Dev;
+
+/**
+ * A plain PHP DynamoDB client as a hand-written PSR-6 adapter would have it: the peer of
+ * benches/dynamo.php, and the tests' independent look at raw items and tables. ext-curl with one
+ * handle kept for the whole process (connection reuse, as a real client does), AWS Signature
+ * Version 4 written from the AWS documentation (SigV4), and DynamoDB's JSON protocol
+ * (X-Amz-Target: DynamoDB_20120810.<Operation>, Content-Type: application/x-amz-json-1.0). No SDK.
  */
-
-namespace LcBench;
-
-/** AWS Signature Version 4 for requests whose whole body is signed (Authorization header). */
-final class SigV4
-{
-    private string $keyDate = '';
-    private string $key = '';
-
-    public function __construct(
-        private readonly string $accessKeyId,
-        private readonly string $secretAccessKey,
-        private readonly string $region,
-        private readonly string $service,
-    ) {
-    }
-
-    /**
-     * The Authorization header value. Every header given is signed (host and x-amz-date included).
-     *
-     * @param array<string, string> $headers name => value, any case
-     * @param string                $amzDate ISO 8601 basic format, e.g. 20150830T123600Z
-     */
-    public function authorization(string $method, string $path, string $query, array $headers,
-        string $payloadSha256, string $amzDate): string
-    {
-        $canonical = [];
-        foreach ($headers as $name => $value) {
-            $value = trim($value);
-            $canonical[strtolower($name)] = str_contains($value, '  ') ? preg_replace('/ +/', ' ', $value) : $value;
-        }
-        ksort($canonical, \SORT_STRING);
-        $lines = '';
-        foreach ($canonical as $name => $value) {
-            $lines .= "{$name}:{$value}\n";
-        }
-        $signed = implode(';', array_keys($canonical));
-        $request = "{$method}\n{$path}\n{$query}\n{$lines}\n{$signed}\n{$payloadSha256}";
-
-        $date = substr($amzDate, 0, 8);
-        $scope = "{$date}/{$this->region}/{$this->service}/aws4_request";
-        $stringToSign = "AWS4-HMAC-SHA256\n{$amzDate}\n{$scope}\n" . hash('sha256', $request);
-        $signature = hash_hmac('sha256', $stringToSign, $this->signingKey($date));
-
-        return "AWS4-HMAC-SHA256 Credential={$this->accessKeyId}/{$scope}, SignedHeaders={$signed}, Signature={$signature}";
-    }
-
-    /** kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"), kept per day. */
-    private function signingKey(string $date): string
-    {
-        if ($this->keyDate !== $date) {
-            $k = hash_hmac('sha256', $date, 'AWS4' . $this->secretAccessKey, true);
-            $k = hash_hmac('sha256', $this->region, $k, true);
-            $k = hash_hmac('sha256', $this->service, $k, true);
-            $this->key = hash_hmac('sha256', 'aws4_request', $k, true);
-            $this->keyDate = $date;
-        }
-
-        return $this->key;
-    }
-
-    /**
-     * Checks the signer against two cases of AWS's published SigV4 test suite (post-vanilla and
-     * post-x-www-form-urlencoded). dynalite does not verify signatures, so this is what proves
-     * the peer signs like a client that real DynamoDB would accept. Returns the failures.
-     *
-     * @return list<string>
-     */
-    public static function selfTest(): array
-    {
-        $signer = new self('AKIDEXAMPLE', 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', 'us-east-1', 'service');
-        $date = '20150830T123600Z';
-        $body = 'Param1=value1';
-        $cases = [
-            'post-vanilla' => [
-                ['Host' => 'example.amazonaws.com', 'X-Amz-Date' => $date], '',
-                '5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b',
-            ],
-            'post-x-www-form-urlencoded' => [
-                ['Content-Type' => 'application/x-www-form-urlencoded', 'Host' => 'example.amazonaws.com',
-                    'Content-Length' => '13', 'X-Amz-Date' => $date, 'x-amz-content-sha256' => hash('sha256', $body)],
-                $body,
-                'd3875051da38690788ef43de4db0d8f280229d82040bfac253562e56c3f20e0b',
-            ],
-        ];
-        $failures = [];
-        foreach ($cases as $name => [$headers, $payload, $expected]) {
-            $auth = $signer->authorization('POST', '/', '', $headers, hash('sha256', $payload), $date);
-            if (!str_ends_with($auth, "Signature={$expected}")) {
-                $failures[] = "{$name}: got {$auth}";
-            }
-        }
-
-        return $failures;
-    }
-}
-
-/** An error answered by DynamoDB (or the emulator), or a transport failure. */
-final class DynamoError extends \RuntimeException
-{
-    public function __construct(public readonly string $type, string $message, int $status = 0)
-    {
-        parent::__construct(($type !== '' ? "{$type}: " : '') . $message, $status);
-    }
-}
-
-final class PlainDynamoClient
+final class DynamoClient
 {
     private const TARGET = 'DynamoDB_20120810.';
     private const BATCH_GET_MAX = 100;
@@ -150,13 +46,36 @@ final class PlainDynamoClient
         ]);
     }
 
-    /** From the environment scripts/dynalite.sh (or Lambda) sets. */
-    public static function fromEnvironment(string $endpoint): self
+    /**
+     * From the environment scripts/dynalite.sh (or Lambda) sets; the endpoint defaults to
+     * LAMBDA_CACHE_DYNAMODB_ENDPOINT.
+     */
+    public static function fromEnv(?string $endpoint = null): self
     {
+        $endpoint ??= self::endpointFromEnv() ?? throw new \RuntimeException(self::missingEndpointMessage());
         $env = static fn (string $name, string $default = ''): string => (string) (getenv($name) ?: $default);
 
         return new self($endpoint, $env('AWS_REGION', $env('AWS_DEFAULT_REGION', 'us-east-1')),
-            $env('AWS_ACCESS_KEY_ID'), $env('AWS_SECRET_ACCESS_KEY'), $env('AWS_SESSION_TOKEN') ?: null);
+            $env('AWS_ACCESS_KEY_ID', 'test'), $env('AWS_SECRET_ACCESS_KEY', 'test'), $env('AWS_SESSION_TOKEN') ?: null);
+    }
+
+    /** The emulator the suite and the benches run against (scripts/dynalite.sh), or null. */
+    public static function endpointFromEnv(): ?string
+    {
+        $endpoint = getenv('LAMBDA_CACHE_DYNAMODB_ENDPOINT');
+        return is_string($endpoint) && $endpoint !== '' ? $endpoint : null;
+    }
+
+    public static function missingEndpointMessage(): string
+    {
+        return 'LAMBDA_CACHE_DYNAMODB_ENDPOINT is not set: the DynamoDB tests need the emulator. Run the suite with '
+            . '`make test-php-only` (it starts one), or under `scripts/dynalite.sh run -- COMMAND`.';
+    }
+
+    /** A table name no other test uses. */
+    public static function uniqueTableName(string $prefix = 'lc_test'): string
+    {
+        return $prefix . '_' . getmypid() . '_' . bin2hex(random_bytes(6));
     }
 
     /**
@@ -164,6 +83,26 @@ final class PlainDynamoClient
      * server has closed); an error answer throws DynamoError.
      */
     public function call(string $operation, array $input): array
+    {
+        [$status, $data, $response] = $this->request($operation, $input);
+        if ($status !== 200 || !\is_array($data)) {
+            // "__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"
+            $type = \is_array($data) ? (string) ($data['__type'] ?? "HTTP {$status}") : "HTTP {$status}";
+            $message = \is_array($data) ? (string) ($data['message'] ?? $data['Message'] ?? '') : substr($response, 0, 200);
+
+            throw new DynamoError(substr($type, (int) strrpos('#' . $type, '#')), $message, $status);
+        }
+
+        return $data;
+    }
+
+    /**
+     * One call whatever the answer: [HTTP status, decoded JSON body (null when not JSON), raw body].
+     * A transport failure (after one retry) throws DynamoError.
+     *
+     * @return array{0: int, 1: ?array, 2: string}
+     */
+    public function request(string $operation, array $input): array
     {
         $body = json_encode($input === [] ? new \stdClass() : $input, \JSON_UNESCAPED_SLASHES | \JSON_THROW_ON_ERROR);
         $amzDate = gmdate('Ymd\THis\Z');
@@ -193,17 +132,9 @@ final class PlainDynamoClient
                 throw new DynamoError('Transport', curl_error($this->curl) . " ({$this->endpoint})");
             }
         }
-        $status = curl_getinfo($this->curl, \CURLINFO_RESPONSE_CODE);
         $data = json_decode((string) $response, true);
-        if ($status !== 200 || !\is_array($data)) {
-            // "__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"
-            $type = \is_array($data) ? (string) ($data['__type'] ?? "HTTP {$status}") : "HTTP {$status}";
-            $message = \is_array($data) ? (string) ($data['message'] ?? $data['Message'] ?? '') : substr((string) $response, 0, 200);
 
-            throw new DynamoError(substr($type, (int) strrpos('#' . $type, '#')), $message, $status);
-        }
-
-        return $data;
+        return [(int) curl_getinfo($this->curl, \CURLINFO_RESPONSE_CODE), \is_array($data) ? $data : null, (string) $response];
     }
 
     /** @return ?array the item's attributes (JSON form: ['id' => ['S' => ...], ...]), null when absent */
@@ -269,15 +200,16 @@ final class PlainDynamoClient
         $this->waitForTable($table);
     }
 
+    /** Waits until $table is ACTIVE (a table not there yet counts as not yet ACTIVE); throws after $seconds. */
     public function waitForTable(string $table, float $seconds = 30.0): void
     {
         $end = microtime(true) + $seconds;
         do {
-            $status = $this->call('DescribeTable', ['TableName' => $table])['Table']['TableStatus'] ?? '';
+            $status = $this->describeTable($table)['TableStatus'] ?? 'missing';
             if ($status === 'ACTIVE') {
                 return;
             }
-            usleep(50_000);
+            usleep(5_000);
         } while (microtime(true) < $end);
 
         throw new DynamoError('Timeout', "table {$table} is still {$status} after {$seconds} s");
@@ -286,6 +218,79 @@ final class PlainDynamoClient
     public function deleteTable(string $table): void
     {
         $this->call('DeleteTable', ['TableName' => $table]);
+    }
+
+    /** @return list<string> */
+    public function listTables(): array
+    {
+        return $this->call('ListTables', [])['TableNames'] ?? [];
+    }
+
+    /** The table's description, or null when DescribeTable does not answer 200. */
+    public function describeTable(string $table): ?array
+    {
+        [$status, $body] = $this->request('DescribeTable', ['TableName' => $table]);
+        return $status === 200 ? ($body['Table'] ?? null) : null;
+    }
+
+    /**
+     * A table for one test: a unique name starting with $prefix, added to $toDelete first (so that
+     * tearDown() deletes it even when the creation fails half-way), created by $create($name)
+     * (the store's own createTable()), and ACTIVE when this returns.
+     *
+     * @param callable(string): mixed $create
+     * @param list<string> $toDelete
+     */
+    public function createUniqueTable(string $prefix, callable $create, array &$toDelete): string
+    {
+        $table = self::uniqueTableName($prefix);
+        $toDelete[] = $table;
+        $create($table);
+        // The emulator keeps a new table CREATING for a moment even with --createTableMs 0.
+        $this->waitForTable($table, 10.0);
+        return $table;
+    }
+
+    /**
+     * Deletes tables from the emulator of the environment, for tearDown(): failures are ignored
+     * (the emulator is gone, or the table is: nothing to clean).
+     *
+     * @param list<string> $tables
+     */
+    public static function deleteTablesQuietly(array $tables): void
+    {
+        if ($tables === [] || self::endpointFromEnv() === null) {
+            return;
+        }
+        $client = self::fromEnv();
+        foreach ($tables as $table) {
+            try {
+                $client->deleteTable($table);
+            } catch (\RuntimeException) {
+                // The emulator is gone or the table too.
+            }
+        }
+    }
+
+    /**
+     * Every item of $table, in the wire format (['id' => ['S' => '...'], 'value' => ['B' => base64]]).
+     *
+     * @return list<array<string, array<string, mixed>>>
+     */
+    public function scan(string $table): array
+    {
+        $items = [];
+        $start = null;
+        do {
+            $payload = ['TableName' => $table, 'ConsistentRead' => true];
+            if ($start !== null) {
+                $payload['ExclusiveStartKey'] = $start;
+            }
+            $page = $this->call('Scan', $payload);
+            array_push($items, ...($page['Items'] ?? []));
+            $start = $page['LastEvaluatedKey'] ?? null;
+        } while ($start !== null);
+        return $items;
     }
 
     public function curlVersion(): string
