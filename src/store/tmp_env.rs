@@ -37,7 +37,7 @@ pub struct Shared {
     /// The environment's data.mdb, kept open to lock it (`flock()`) while map sizes change.
     data: fs::File,
     /// Pages are written through the map (`WRITE_MAP`): every page of the map was allocated.
-    pub write_map: bool,
+    write_map: bool,
     /// LMDB reported damaged pages: the next operation resets the files and opens them again.
     corrupt: AtomicBool,
     dir: PathBuf,
@@ -499,7 +499,12 @@ fn allocate(f: &fs::File, bytes: u64) -> std::io::Result<()> {
     use std::os::unix::io::AsRawFd;
     // SAFETY: a valid descriptor.
     let rc = unsafe {
-        libc::fallocate(f.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, 0, bytes as libc::off_t)
+        libc::fallocate(
+            f.as_raw_fd(),
+            libc::FALLOC_FL_KEEP_SIZE,
+            0,
+            bytes as libc::off_t,
+        )
     };
     if rc == 0 {
         Ok(())
@@ -519,7 +524,11 @@ fn adopt_map(old: &Shared) -> Result<Shared> {
         return Err(io_error(&old.dir, std::io::Error::last_os_error()));
     }
     let adopted = (|| {
-        let len = old.data.metadata().map_err(|e| io_error(&old.dir, e))?.len();
+        let len = old
+            .data
+            .metadata()
+            .map_err(|e| io_error(&old.dir, e))?
+            .len();
         let size = (len / PAGE * PAGE).max(old.map_bytes);
         if old.write_map {
             allocate(&old.data, size).map_err(|e| io_error(&old.dir, e))?;
