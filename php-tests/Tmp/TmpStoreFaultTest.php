@@ -62,6 +62,129 @@ final class TmpStoreFaultTest extends TestCase
         $this->assertMatchesRegularExpression('/^LambdaCache: .*No space left on device/', $r->stdout, $r->describe());
     }
 
+    public function testAStoreWhoseBudgetIsAllocatedKeepsSavingWhenAnotherFileFillsTheFilesystem(): void
+    {
+        $code = <<<'PHP'
+            $pool = new LambdaCache\TmpCachePool(namespace: 'budget', directory: "{$mount}/store", maxBytes: 4 << 20);
+            clearstatcache();
+            $allocated = stat("{$mount}/store/data.mdb")['blocks'] * 512;
+            $f = fopen("{$mount}/other", 'w');
+            while (@fwrite($f, str_repeat("\x5a", 4096)) === 4096) {
+            }
+            fclose($f);
+            $saved = 0;
+            $read = 0;
+            for ($i = 0; $i < 500; $i++) {
+                $saved += (int) $pool->save($pool->getItem("k{$i}")->set(str_repeat('v', 2000) . $i));
+            }
+            for ($i = 0; $i < 500; $i++) {
+                $read += (int) ($pool->getItem("k{$i}")->get() === str_repeat('v', 2000) . $i);
+            }
+            echo json_encode(['allocated' => $allocated, 'saved' => $saved, 'read' => $read]);
+            PHP;
+        $r = self::onTmpfs($this->parentDir . '/mnt', '20m', $code, []);
+        $this->assertNull($r->termSignal, $r->describe());
+        $this->assertSame(0, $r->exitCode, $r->describe());
+        $out = json_decode($r->stdout, true);
+        $this->assertIsArray($out, $r->describe());
+        $this->assertGreaterThanOrEqual(4 << 20, $out['allocated'], $r->describe());
+        $this->assertSame(500, $out['saved'], $r->describe());
+        $this->assertSame(500, $out['read'], $r->describe());
+    }
+
+    public function testProcessesWritingThroughTheMapAndWithPwriteShareAStoreAndAFullFilesystemCrashesNeither(): void
+    {
+        // The parent's 2 MiB budget is allocated; the child's 16 MiB is not (7 MiB are left), so
+        // the child writes with pwrite() and grows the data past the parent's map, which the
+        // parent then cannot allocate either: it goes on with pwrite(), and a full filesystem
+        // fails its saves instead of raising SIGBUS.
+        $code = <<<'PHP'
+            $a = new LambdaCache\TmpCachePool(namespace: 'mixed', directory: "{$mount}/store", maxBytes: 2 << 20);
+            $a->save($a->getItem('a')->set('from a'));
+            clearstatcache();
+            $allocated = stat("{$mount}/store/data.mdb")['blocks'] * 512;
+            file_put_contents("{$mount}/other", str_repeat("\x5a", 11 << 20));
+            $pid = pcntl_fork();
+            if ($pid === 0) {
+                $b = new LambdaCache\TmpCachePool(namespace: 'mixed', directory: "{$mount}/store", maxBytes: 16 << 20);
+                $ok = $b->getItem('a')->get() === 'from a';
+                for ($i = 0; $i < 1000; $i++) {
+                    $ok = $b->save($b->getItem("b{$i}")->set(str_repeat('b', 3000) . $i)) && $ok;
+                }
+                exit($ok ? 0 : 3);
+            }
+            pcntl_waitpid($pid, $status);
+            $child = pcntl_wifexited($status) ? pcntl_wexitstatus($status) : 'signal ' . pcntl_wtermsig($status);
+            $read = 0;
+            for ($i = 0; $i < 1000; $i++) {
+                $read += (int) ($a->getItem("b{$i}")->get() === str_repeat('b', 3000) . $i);
+            }
+            $f = fopen("{$mount}/filler", 'w');
+            while (@fwrite($f, str_repeat("\x5a", 4096)) === 4096) {
+            }
+            fclose($f);
+            $saved = 0;
+            $failed = 0;
+            for ($i = 0; $i < 5000 && $failed < 5; $i++) {
+                if ($a->save($a->getItem("a{$i}")->set(str_repeat('a', 3000) . $i))) {
+                    $saved++;
+                } else {
+                    $failed++;
+                }
+            }
+            echo json_encode(['allocated' => $allocated, 'child' => $child, 'read' => $read, 'failed' => $failed,
+                'a' => $a->getItem('a')->get(), 'max_bytes' => $a->stats()['max_bytes']]);
+            PHP;
+        $r = self::onTmpfs($this->parentDir . '/mnt', '20m', $code, []);
+        $this->assertNull($r->termSignal, $r->describe());
+        $this->assertSame(0, $r->exitCode, $r->describe());
+        $out = json_decode($r->stdout, true);
+        $this->assertIsArray($out, $r->describe());
+        $this->assertGreaterThanOrEqual(2 << 20, $out['allocated'], $r->describe());
+        $this->assertSame(0, $out['child'], $r->describe());
+        $this->assertSame(1000, $out['read'], $r->describe());
+        $this->assertSame(5, $out['failed'], $r->describe());
+        $this->assertSame('from a', $out['a'], $r->describe());
+        $this->assertSame(16 << 20, $out['max_bytes'], $r->describe());
+    }
+
+    public function testAProcessWithASmallerMaxBytesDoesNotCutTheDataFileOfALargerOne(): void
+    {
+        // With WRITE_MAP LMDB makes data.mdb as long as the map at open: a 1 MiB map must not
+        // cut the file under the 16 MiB map of another process, which writes through it.
+        $code = <<<'PHP'
+            $big = new LambdaCache\TmpCachePool(namespace: 'cut', directory: $dir, maxBytes: 16 << 20);
+            $big->save($big->getItem('big')->set(1));
+            $pid = pcntl_fork();
+            if ($pid === 0) {
+                $small = new LambdaCache\TmpCachePool(namespace: 'cut', directory: $dir, maxBytes: 1 << 20);
+                $ok = $small->save($small->getItem('small')->set(2)) && $small->getItem('big')->get() === 1;
+                exit($ok && $small->stats()['max_bytes'] === 16 << 20 ? 0 : 3);
+            }
+            pcntl_waitpid($pid, $status);
+            $child = pcntl_wifexited($status) ? pcntl_wexitstatus($status) : 'signal ' . pcntl_wtermsig($status);
+            clearstatcache();
+            $length = filesize("{$dir}/data.mdb");
+            $read = 0;
+            for ($i = 0; $i < 2000; $i++) {
+                $big->save($big->getItem("k{$i}")->set(str_repeat('k', 3000) . $i));
+            }
+            for ($i = 0; $i < 2000; $i++) {
+                $read += (int) ($big->getItem("k{$i}")->get() === str_repeat('k', 3000) . $i);
+            }
+            echo json_encode(['child' => $child, 'length' => $length, 'read' => $read, 'small' => $big->getItem('small')->get()]);
+            PHP;
+        $r = Php::run($code, ['dir' => $this->dir]);
+        $this->assertNull($r->termSignal, $r->describe());
+        $this->assertSame(0, $r->exitCode, $r->describe());
+        $out = json_decode($r->stdout, true);
+        $this->assertIsArray($out, $r->describe());
+        $this->assertSame(0, $out['child'], $r->describe());
+        $this->assertSame(16 << 20, $out['length'], $r->describe());
+        $this->assertSame(2000, $out['read'], $r->describe());
+        $this->assertSame(2, $out['small'], $r->describe());
+    }
+
     /** Saves into a default-budget store on a tmpfs of $size, $filler bytes of it taken by another file. */
     private function assertFullFilesystemIsSurvived(string $size, int $filler): void
     {
