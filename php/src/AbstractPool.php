@@ -178,10 +178,11 @@ abstract class AbstractPool implements CacheItemPoolInterface
     }
 
     /**
-     * Counters of the native store (entries, bytes_used, max_bytes, ...); an empty array when
-     * the store cannot tell (the failure is reported like any other).
+     * Sizes and counters of the native store (entries, bytes_used, ..., hits, misses, writes:
+     * README, "Metrics"); an empty array when the store cannot tell (the failure is reported
+     * like any other).
      *
-     * @return array<string, int>
+     * @return array<string, int|float>
      */
     public function stats(): array
     {
