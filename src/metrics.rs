@@ -1,7 +1,8 @@
 //! Per-pool counters (hits, misses, writes, errors by kind, DynamoDB requests and cost, bytes,
 //! latency) and their CloudWatch Embedded Metric Format lines.
 //!
-//! Counting is relaxed atomic additions: no lock, no system call. The clock is read only around
+//! Counting is relaxed atomics (a plain load and store on a store's read path): no lock, no
+//! system call. The clock is read only around
 //! operations that cost far more than reading it (DynamoDB calls, /tmp writes, deletes and
 //! clears), never on a /tmp read: see [`Metrics::time_reads`].
 
@@ -133,6 +134,13 @@ pub fn inc(c: &AtomicU64) {
 /// Adds `n`.
 pub fn add(c: &AtomicU64, n: u64) {
     c.fetch_add(n, Relaxed);
+}
+
+/// Adds `n` from the one thread that counts into `c`: a load and a store, no locked
+/// instruction. For the counters of a store's calls (a PHP object is used by one thread); the
+/// DynamoDB client's counters, which its runtime's threads may share, use [`add`].
+pub fn bump(c: &AtomicU64, n: u64) {
+    c.store(c.load(Relaxed).wrapping_add(n), Relaxed);
 }
 
 impl Metrics {

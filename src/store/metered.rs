@@ -3,7 +3,7 @@
 use super::Store;
 use crate::entry::{Entry, IntegrityKey};
 use crate::error::{Error, Result};
-use crate::metrics::{add, inc, Metrics, Timer};
+use crate::metrics::{add, bump, inc, Metrics, Timer};
 use std::sync::Arc;
 
 /// `store`, counting hits, misses, writes, deletes, errors by kind and entry bytes (as stored:
@@ -78,9 +78,9 @@ impl<S: Store> Store for Metered<S> {
             r
         });
         t.stop(&m.read_latency);
-        add(&m.hits, hits);
-        add(&m.misses, (keys.len() as u64).saturating_sub(hits));
-        add(&m.bytes_read, bytes);
+        bump(&m.hits, hits);
+        bump(&m.misses, (keys.len() as u64).saturating_sub(hits));
+        bump(&m.bytes_read, bytes);
         self.counted(r)
     }
 
