@@ -1,7 +1,7 @@
 <?php
 
 /*
- * The cost of the per-pool counters (docs/decisions.md 13) on a /tmp getItem() hit of a 200-byte
+ * The cost of the per-pool counters (docs/decisions.md 16) on a /tmp getItem() hit of a 200-byte
  * string over 100 keys: a checkout of the commit before them (BASE, with its PHP classes and its
  * release build) against this checkout, side by side: child processes of each, started in
  * turns, 5 rounds of 20,000 hits each (the first dropped as warm-up); ns per call (min, 25th
