@@ -106,6 +106,12 @@ namespace LambdaCache\Native {
         public function prune(): int {}
 
         /**
+         * Writes the EMF line of this store's activity since its last one to stderr now, when
+         * EMF is on and there was activity (for a process that serves many events in one request).
+         */
+        public function flushMetrics(): void {}
+
+        /**
          * Sizes, and this store's counters since it was made (README, "Metrics"): hits, misses,
          * writes, deletes, clears, errors and errors_<kind>, bytes_read, bytes_written, and
          * write_latency_p50_ms/p99_ms once there were writes.
@@ -188,6 +194,12 @@ namespace LambdaCache\Native {
 
         /** DynamoDB deletes expired items itself (TTL): returns 0. */
         public function prune(): int {}
+
+        /**
+         * Writes the EMF line of this store's activity since its last one to stderr now, when
+         * EMF is on and there was activity (for a process that serves many events in one request).
+         */
+        public function flushMetrics(): void {}
 
         /**
          * Creates the table unless it exists and enables TTL where supported; says what it did.

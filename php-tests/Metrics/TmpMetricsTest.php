@@ -167,4 +167,35 @@ final class TmpMetricsTest extends TestCase
         self::assertCount(1, $end, 'one line for busy, none for idle: ' . $r->describe());
         self::assertSame(['busy', 51, 50, 50], [$end[0]['Namespace'], $end[0]['Hits'], $end[0]['Misses'], $end[0]['Writes']]);
     }
+
+    public function testFlushMetricsWritesTheLineOfEachInvocationOfALongRequest(): void
+    {
+        $r = Php::run(<<<'PHP'
+            $pool = new LambdaCache\TmpCachePool('loop', directory: $dir, metrics: true);
+            foreach ([1, 2, 3] as $n) {
+                for ($i = 0; $i < $n; $i++) {
+                    $pool->getItem("k$i");
+                }
+                $pool->flushMetrics();
+                $pool->flushMetrics(); // nothing new: no line
+                fwrite(STDERR, "end of invocation $n\n");
+            }
+            PHP, ['dir' => $this->dir]);
+        self::assertSame(0, $r->exitCode, $r->describe());
+        $parts = explode("\n", trim(preg_replace('/^end of invocation \d$/m', '|', $r->stderr)));
+        $lines = self::emfLines($r->stderr);
+        self::assertSame([1, 2, 3], array_column($lines, 'Misses'), $r->describe());
+        self::assertSame(['{', '|', '{', '|', '{', '|'], array_map(static fn (string $l) => $l[0], $parts), 'one line per invocation, none at the end');
+    }
+
+    public function testFlushMetricsWritesNothingWhileOff(): void
+    {
+        $r = Php::run(<<<'PHP'
+            $pool = new LambdaCache\TmpCachePool('loop', directory: $dir);
+            $pool->getItem('a');
+            $pool->flushMetrics();
+            PHP, ['dir' => $this->dir]);
+        self::assertSame(0, $r->exitCode, $r->describe());
+        self::assertSame('', $r->stderr);
+    }
 }

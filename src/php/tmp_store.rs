@@ -31,8 +31,7 @@ pub struct TmpStore {
     store: Metered<Sealed<Core>>,
     policy: ClassPolicy,
     memo: RefCell<Memo>,
-    /// Kept for its EMF lines (written when the request ends or the store is freed).
-    #[allow(dead_code)]
+    /// EMF lines, when on (written when the request ends, the store is freed or asked).
     reporter: Option<Rc<Reporter>>,
 }
 
