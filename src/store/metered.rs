@@ -133,3 +133,109 @@ impl<S: Store> Store for Metered<S> {
         self.metrics.error(e);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::Encoding;
+    use crate::store::frame;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::sync::atomic::Ordering::Relaxed;
+
+    /// A store in a map that fails every call while `broken`.
+    #[derive(Default)]
+    struct MapStore {
+        map: RefCell<HashMap<Vec<u8>, Vec<u8>>>,
+        broken: std::cell::Cell<bool>,
+    }
+
+    impl MapStore {
+        fn check(&self) -> Result<()> {
+            match self.broken.get() {
+                true => Err(Error::Storage("down".into())),
+                false => Ok(()),
+            }
+        }
+    }
+
+    impl Store for MapStore {
+        fn get_many(
+            &self,
+            keys: &[&[u8]],
+            found: &mut dyn FnMut(usize, Entry<'_>) -> Result<()>,
+        ) -> Result<()> {
+            self.check()?;
+            let map = self.map.borrow();
+            for (i, k) in keys.iter().enumerate() {
+                if let Some(bytes) = map.get(*k) {
+                    let _ = found(i, Entry::decode(bytes)?);
+                }
+            }
+            Ok(())
+        }
+        fn set_many(&self, items: &[(&[u8], &[u8])]) -> Result<()> {
+            self.check()?;
+            for (k, v) in items {
+                self.map.borrow_mut().insert(k.to_vec(), v.to_vec());
+            }
+            Ok(())
+        }
+        fn delete_many(&self, keys: &[&[u8]]) -> Result<()> {
+            self.check()?;
+            for k in keys {
+                self.map.borrow_mut().remove(*k);
+            }
+            Ok(())
+        }
+        fn clear(&self) -> Result<()> {
+            self.check()
+        }
+        fn prune(&self) -> Result<u64> {
+            Ok(0)
+        }
+        fn max_entry_size(&self) -> usize {
+            64
+        }
+    }
+
+    fn put(s: &dyn Store, key: &[u8], payload: &[u8]) -> Result<()> {
+        let e = frame(s, key, 0, || Ok((Encoding::Raw, payload.to_vec())))?;
+        s.set_many(&[(key, &e)])
+    }
+
+    #[test]
+    fn it_counts_hits_misses_writes_deletes_and_errors_by_kind() {
+        let s = Metered::new(MapStore::default(), Arc::new(Metrics::new(false)));
+        put(&s, b"a", b"one").unwrap();
+        put(&s, b"b", b"two").unwrap();
+        assert!(matches!(
+            put(&s, b"big", &[0; 100]),
+            Err(Error::TooLarge { .. })
+        ));
+        // b is refused by the reader (as a class not allowed would be): a miss and an error.
+        s.get_many(&[b"a", b"b", b"c"], &mut |i, _| match i {
+            1 => Err(Error::ClassNotAllowed("X".into())),
+            _ => Ok(()),
+        })
+        .unwrap();
+        s.delete_many(&[b"a", b"z"]).unwrap();
+        s.store.broken.set(true);
+        assert!(s.get_many(&[b"b"], &mut |_, _| Ok(())).is_err());
+        assert!(s.clear().is_err());
+
+        let m = s.metrics().snapshot();
+        assert_eq!(
+            (m.hits, m.misses, m.writes, m.deletes, m.clears),
+            (1, 3, 2, 2, 0)
+        );
+        assert_eq!(m.errors, [0, 0, 0, 1, 1, 0, 2, 0]);
+        let entry = frame(&s, b"a", 0, || Ok((Encoding::Raw, b"one".to_vec()))).unwrap();
+        assert_eq!(m.bytes_read, entry.len() as u64);
+        assert_eq!(m.bytes_written, 2 * entry.len() as u64);
+        // Writes are timed (2 writes, 1 delete, 1 failed clear); reads are not here.
+        assert_eq!(m.write_latency.iter().sum::<u64>(), 4);
+        assert_eq!(m.read_latency.iter().sum::<u64>(), 0);
+        assert_eq!(s.metrics().hits.load(Relaxed), 1);
+    }
+}
