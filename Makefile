@@ -197,6 +197,8 @@ bench: layer
 	cargo bench --no-default-features --locked --bench sigv4
 	BENCH_SVG=docs/bench.svg $(PHPX) -d apc.enable_cli=1 -d opcache.enable_cli=1 $(BENCH_INI) benches/bench.php
 	$(PHPX) -d opcache.enable_cli=1 benches/integrity.php
+	@if [ -n "$(BASE)" ]; then $(PHP) benches/metrics.php $(BASE); \
+	else echo "bench: counting cost not measured: BASE=<checkout of the commit before the counters, built> (benches/metrics.php)"; fi
 	DYNALITE_INSTANCES=2 scripts/dynalite.sh run -- $(PHPX) benches/dynamo.php
 	LAMBDA_CACHE_SO=$(SO) scripts/dynalite.sh run -- $(PHPX) benches/startup.php
 

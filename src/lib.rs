@@ -13,6 +13,7 @@ pub mod codec;
 pub mod entry;
 pub mod error;
 pub mod key;
+pub mod metrics;
 pub mod settings;
 pub mod store;
 

@@ -7,6 +7,7 @@
 //! here, so the PHP classes and the binding decide nothing.
 
 use crate::error::{Error, Result};
+use crate::metrics::DEFAULT_EMF_NAMESPACE;
 use crate::store::dynamodb::config::DynamoConfig;
 use crate::store::tmp::TmpConfig;
 use std::ffi::OsStr;
@@ -21,7 +22,7 @@ pub const DEFAULT_TMP_MAX_BYTES: u64 = 128 * 1024 * 1024;
 pub const TMP_SUBDIRECTORY: &str = "lambda-cache";
 
 /// The settings' names (php.ini directives), in the order [`Settings::values`] gives them.
-pub const NAMES: [&str; 8] = [
+pub const NAMES: [&str; 9] = [
     "lambda_cache.tmp_directory",
     "lambda_cache.tmp_max_bytes",
     "lambda_cache.dynamodb_table",
@@ -30,6 +31,7 @@ pub const NAMES: [&str; 8] = [
     "lambda_cache.dynamodb_attempt_timeout_ms",
     "lambda_cache.dynamodb_operation_timeout_ms",
     "lambda_cache.dynamodb_max_attempts",
+    "lambda_cache.metrics_emf",
 ];
 
 /// The settings as given (bytes: php.ini values need not be UTF-8). `None` or empty: unset.
@@ -43,12 +45,13 @@ pub struct Settings {
     pub dynamodb_attempt_timeout_ms: Option<Vec<u8>>,
     pub dynamodb_operation_timeout_ms: Option<Vec<u8>>,
     pub dynamodb_max_attempts: Option<Vec<u8>>,
+    pub metrics_emf: Option<Vec<u8>>,
 }
 
 impl Settings {
     /// Settings from a lookup by name (one of [`NAMES`]).
     pub fn from_lookup(mut get: impl FnMut(&str) -> Option<Vec<u8>>) -> Settings {
-        let [a, b, c, d, e, f, g, h] = NAMES.map(|n| get(n).filter(|v| !v.is_empty()));
+        let [a, b, c, d, e, f, g, h, i] = NAMES.map(|n| get(n).filter(|v| !v.is_empty()));
         Settings {
             tmp_directory: a,
             tmp_max_bytes: b,
@@ -58,6 +61,7 @@ impl Settings {
             dynamodb_attempt_timeout_ms: f,
             dynamodb_operation_timeout_ms: g,
             dynamodb_max_attempts: h,
+            metrics_emf: i,
         }
     }
 }
@@ -126,6 +130,56 @@ fn size(name: &str, value: &Option<Vec<u8>>) -> Result<Option<u64>> {
                 "expected a size in bytes, optionally with K, M or G (e.g. 134217728 or 128M)",
             )
         })
+}
+
+/// The `metrics` option of a pool, or the `lambda_cache.metrics_emf` setting: EMF lines off,
+/// on (namespace [`DEFAULT_EMF_NAMESPACE`]) or on under a CloudWatch namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Emf {
+    Off,
+    On,
+    Named(String),
+}
+
+/// Whether a pool writes EMF lines, and under which CloudWatch namespace: the option, else the
+/// setting (`0`/`off`/`false`/`no`, `1`/`on`/`true`/`yes`, or a namespace), else off.
+/// A namespace is 1-255 of `A-Za-z0-9 ._-/#:`, not starting with `AWS/` (CloudWatch's rules).
+pub fn emf_namespace(settings: &Settings, option: Option<Emf>) -> Result<Option<String>> {
+    let setting = text("metrics_emf", &settings.metrics_emf)?.map(|t| {
+        match t.to_ascii_lowercase().as_str() {
+            "0" | "off" | "false" | "no" => Emf::Off,
+            "1" | "on" | "true" | "yes" => Emf::On,
+            _ => Emf::Named(t),
+        }
+    });
+    let from_setting = option.is_none();
+    match pick(option, setting, || None) {
+        None | Some(Emf::Off) => Ok(None),
+        Some(Emf::On) => Ok(Some(DEFAULT_EMF_NAMESPACE.to_string())),
+        Some(Emf::Named(n)) => {
+            let ok = !n.is_empty()
+                && n.len() <= 255
+                && !n.starts_with("AWS/")
+                && n.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || b" ._-/#:".contains(&c));
+            if ok {
+                Ok(Some(n))
+            } else if from_setting {
+                Err(invalid(
+                    "metrics_emf",
+                    n.as_bytes(),
+                    "expected On, Off or a CloudWatch namespace (1-255 of A-Za-z0-9 ._-/#:, \
+                     not starting with AWS/)",
+                ))
+            } else {
+                Err(Error::InvalidConfig(format!(
+                    "metrics \"{}\": expected a bool or a CloudWatch namespace (1-255 of \
+                     A-Za-z0-9 ._-/#:, not starting with AWS/)",
+                    n.escape_debug()
+                )))
+            }
+        }
+    }
 }
 
 /// The /tmp store's configuration. `directory`: the option, else `lambda_cache.tmp_directory`,
@@ -334,6 +388,38 @@ mod tests {
             let c = tmp_config(&s, None, String::new(), None, || "/tmp".into()).unwrap();
             assert_eq!(c.max_bytes, n, "{v}");
         }
+    }
+
+    #[test]
+    fn emf_takes_the_option_then_the_setting_and_is_off_by_default() {
+        let none = Settings::default();
+        assert_eq!(emf_namespace(&none, None).unwrap(), None);
+        assert_eq!(
+            emf_namespace(&none, Some(Emf::On)).unwrap().as_deref(),
+            Some("LambdaCache")
+        );
+        let on = set(&[("lambda_cache.metrics_emf", "1")]);
+        assert_eq!(
+            emf_namespace(&on, None).unwrap().as_deref(),
+            Some("LambdaCache")
+        );
+        assert_eq!(emf_namespace(&on, Some(Emf::Off)).unwrap(), None);
+        let named = set(&[("lambda_cache.metrics_emf", "My/App")]);
+        assert_eq!(
+            emf_namespace(&named, None).unwrap().as_deref(),
+            Some("My/App")
+        );
+        assert_eq!(
+            emf_namespace(&named, Some(Emf::Named("Other".into())))
+                .unwrap()
+                .as_deref(),
+            Some("Other")
+        );
+        let off = set(&[("lambda_cache.metrics_emf", "Off")]);
+        assert_eq!(emf_namespace(&off, None).unwrap(), None);
+        let bad = set(&[("lambda_cache.metrics_emf", "AWS/Lambda")]);
+        assert!(refused(emf_namespace(&bad, None)).contains("lambda_cache.metrics_emf"));
+        assert!(refused(emf_namespace(&none, Some(Emf::Named("a\"b".into())))).contains("metrics"));
     }
 
     #[test]

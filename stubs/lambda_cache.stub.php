@@ -41,12 +41,17 @@ namespace LambdaCache\Native {
          * @param string|null $integrity_key a secret of at least 16 bytes: entries are written
          *        with a MAC and only read when it checks out; null = env
          *        LAMBDA_CACHE_INTEGRITY_KEY, '' = none; sensitive
+         * @param bool|string|null $metrics CloudWatch EMF lines of this store's counters to
+         *        stderr (at most one per request, none without activity): true (namespace
+         *        LambdaCache), a CloudWatch namespace, false; null: php.ini
+         *        lambda_cache.metrics_emf, else off
          * @throws InvalidArgumentException for a bad namespace (also one that is not UTF-8),
-         *         budget, $allowed_classes, $integrity_key or lambda_cache.tmp_* php.ini setting
+         *         budget, $allowed_classes, $integrity_key, $metrics or lambda_cache.tmp_* or
+         *         lambda_cache.metrics_emf php.ini setting
          * @throws StoreException when the directory cannot be opened, or is refused: a symlink,
          *         not owned by this user or writable by group or others (also data.mdb, lock.mdb)
          */
-        public function __construct(?string $directory, string $namespace, ?int $max_bytes, mixed $allowed_classes, #[\SensitiveParameter] mixed $integrity_key = null) {}
+        public function __construct(?string $directory, string $namespace, ?int $max_bytes, mixed $allowed_classes, #[\SensitiveParameter] mixed $integrity_key = null, mixed $metrics = null) {}
 
         /**
          * The value under $key, or $miss itself when there is none.
@@ -100,7 +105,18 @@ namespace LambdaCache\Native {
         /** Deletes expired and unreadable entries; returns how many. */
         public function prune(): int {}
 
-        /** @return array{entries: int, bytes_used: int, max_bytes: int, evictions: int} */
+        /**
+         * Writes the EMF line of this store's activity since its last one to stderr now, when
+         * EMF is on and there was activity (for a process that serves many events in one request).
+         */
+        public function flushMetrics(): void {}
+
+        /**
+         * Sizes, and this store's counters since it was made (README, "Metrics"): hits, misses,
+         * writes, deletes, clears, errors and errors_<kind>, bytes_read, bytes_written, and
+         * write_latency_p50_ms/p99_ms once there were writes.
+         * @return array<string, int|float>
+         */
         public function stats(): array {}
     }
 
@@ -120,11 +136,12 @@ namespace LambdaCache\Native {
          * @param bool|list<string>|null $allowed_classes classes a cached value may contain:
          *        false none, true or null any
          * @param string|null $integrity_key as for TmpStore
+         * @param bool|string|null $metrics as for TmpStore
          * @throws InvalidArgumentException for a bad option, lambda_cache.dynamodb_* php.ini
          *         setting, $allowed_classes or $integrity_key (an endpoint with a path, a query or
          *         user information included)
          */
-        public function __construct(#[\SensitiveParameter] array $options, mixed $allowed_classes, #[\SensitiveParameter] mixed $integrity_key = null) {}
+        public function __construct(#[\SensitiveParameter] array $options, mixed $allowed_classes, #[\SensitiveParameter] mixed $integrity_key = null, mixed $metrics = null) {}
 
         /**
          * The value under $key, or $miss itself when there is none.
@@ -179,6 +196,12 @@ namespace LambdaCache\Native {
         public function prune(): int {}
 
         /**
+         * Writes the EMF line of this store's activity since its last one to stderr now, when
+         * EMF is on and there was activity (for a process that serves many events in one request).
+         */
+        public function flushMetrics(): void {}
+
+        /**
          * Creates the table unless it exists and enables TTL where supported; says what it did.
          * Without $wait it returns once the table is accepted (or exists): not yet active, no TTL.
          */
@@ -191,7 +214,13 @@ namespace LambdaCache\Native {
          */
         public function describeTable(): array {}
 
-        /** @return array{runtimes_created: int, clients_created: int} counters of this process */
+        /**
+         * runtimes_created and clients_created (counters of this process), and this store's
+         * counters since it was made (README, "Metrics"): those of TmpStore::stats(), plus
+         * dynamodb_requests, dynamodb_retries, dynamodb_throttles, dynamodb_consumed_capacity
+         * (float), dynamodb_bytes_sent, dynamodb_bytes_received, read_latency_p50_ms/p99_ms.
+         * @return array<string, int|float>
+         */
         public function stats(): array {}
     }
 }

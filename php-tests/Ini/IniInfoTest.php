@@ -22,6 +22,7 @@ final class IniInfoTest extends TestCase
         'lambda_cache.dynamodb_attempt_timeout_ms' => '222',
         'lambda_cache.dynamodb_operation_timeout_ms' => '333',
         'lambda_cache.dynamodb_max_attempts' => '4',
+        'lambda_cache.metrics_emf' => 'MyApp/Cache',
     ];
 
     /**

@@ -64,7 +64,7 @@ final class LoopModeTest extends TestCase
             }
             gc_collect_cycles();
             $probe = new LambdaCache\DynamoDbCachePool(table: $table, endpoint: getenv('LAMBDA_CACHE_DYNAMODB_ENDPOINT'));
-            $stats[$i] = $probe->stats();
+            $stats[$i] = array_intersect_key($probe->stats(), ['runtimes_created' => 0, 'clients_created' => 0]);
             $memory[$i] = memory_get_usage();
         }
         echo json_encode(['pid' => getmypid(), 'problems' => array_slice($problems, 0, 20), 'problem count' => count($problems),

@@ -162,6 +162,17 @@ abstract class AbstractPool implements CacheItemPoolInterface
     }
 
     /**
+     * Writes this pool's CloudWatch EMF line now (when the metrics option or
+     * lambda_cache.metrics_emf is on, and only if something happened since its last line), rather
+     * than at the end of the request: for a worker that serves many events in one request, call it
+     * at the end of each (README, "Metrics").
+     */
+    public function flushMetrics(): void
+    {
+        $this->store->flushMetrics();
+    }
+
+    /**
      * Removes expired entries from the store.
      */
     public function prune(): bool
@@ -178,10 +189,11 @@ abstract class AbstractPool implements CacheItemPoolInterface
     }
 
     /**
-     * Counters of the native store (entries, bytes_used, max_bytes, ...); an empty array when
-     * the store cannot tell (the failure is reported like any other).
+     * Sizes and counters of the native store (entries, bytes_used, ..., hits, misses, writes:
+     * README, "Metrics"); an empty array when the store cannot tell (the failure is reported
+     * like any other).
      *
-     * @return array<string, int>
+     * @return array<string, int|float>
      */
     public function stats(): array
     {

@@ -39,6 +39,9 @@ final class DynamoDbCachePool extends AbstractPool
      * @param bool              $strict             throw CacheException on failures instead of reporting them
      * @param string|null       $integrityKey       a secret of at least 16 bytes: entries without its MAC
      *                                              are misses (default: env LAMBDA_CACHE_INTEGRITY_KEY; '' = none)
+     * @param bool|string|null  $metrics            CloudWatch EMF lines of this pool's counters to stderr, at most
+     *                                              one per request: true (namespace LambdaCache), a CloudWatch
+     *                                              namespace, false; null: php.ini lambda_cache.metrics_emf, else off
      */
     public function __construct(
         ?string $table = null,
@@ -62,13 +65,14 @@ final class DynamoDbCachePool extends AbstractPool
         ?object $logger = null,
         bool $strict = false,
         #[\SensitiveParameter] ?string $integrityKey = null,
+        bool|string|null $metrics = null,
     ) {
         $options = \get_defined_vars();
-        unset($options['defaultLifetime'], $options['allowedClasses'], $options['logger'], $options['strict'], $options['integrityKey']);
+        unset($options['defaultLifetime'], $options['allowedClasses'], $options['logger'], $options['strict'], $options['integrityKey'], $options['metrics']);
         // The closure is an argument of the frames below: wrapped, the credentials it holds
         // stay out of getTrace() dumps (print_r and var_dump show a closure's variables).
         $secrets = new \SensitiveParameterValue([$options, $integrityKey]);
-        parent::__construct(static fn () => new DynamoDbStore($secrets->getValue()[0], $allowedClasses, $secrets->getValue()[1]), $defaultLifetime, $logger, $strict);
+        parent::__construct(static fn () => new DynamoDbStore($secrets->getValue()[0], $allowedClasses, $secrets->getValue()[1], $metrics), $defaultLifetime, $logger, $strict);
     }
 
     /**

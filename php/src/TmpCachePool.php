@@ -32,6 +32,10 @@ final class TmpCachePool extends AbstractPool
      * @param string|null $integrityKey    a secret of at least 16 bytes: entries without its MAC
      *                                     are misses (default: env LAMBDA_CACHE_INTEGRITY_KEY;
      *                                     '' = none)
+     * @param bool|string|null $metrics     CloudWatch EMF lines of this pool's counters to stderr,
+     *                                     at most one per request: true (namespace LambdaCache),
+     *                                     a CloudWatch namespace, false; null (default): php.ini
+     *                                     lambda_cache.metrics_emf, else off
      */
     public function __construct(
         string $namespace = '',
@@ -42,9 +46,10 @@ final class TmpCachePool extends AbstractPool
         ?object $logger = null,
         bool $strict = false,
         #[\SensitiveParameter] ?string $integrityKey = null,
+        bool|string|null $metrics = null,
     ) {
         parent::__construct(
-            static fn () => new TmpStore($directory, $namespace, $maxBytes, $allowedClasses, $integrityKey),
+            static fn () => new TmpStore($directory, $namespace, $maxBytes, $allowedClasses, $integrityKey, $metrics),
             $defaultLifetime,
             $logger,
             $strict,

@@ -7,6 +7,7 @@ use super::credentials::{Credentials, Source};
 use super::retry::Backoff;
 use super::sigv4::{amz_date, now_secs, Signer};
 use crate::error::Error;
+use crate::metrics::Sent;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -58,6 +59,12 @@ impl CallError {
             CallError::Transport(_) | CallError::Timeout(_) => true,
             CallError::TooLarge(_) | CallError::Credentials(_) => false,
         }
+    }
+
+    /// Whether DynamoDB asked to slow down.
+    pub fn throttled(&self) -> bool {
+        matches!(self, CallError::Api { code, .. } if matches!(code.as_str(),
+            "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded"))
     }
 
     /// The core's one error type, with what a person needs to act on it.
@@ -154,6 +161,17 @@ impl DynamoHttp {
 
     /// [`call`](Self::call) with the body already serialized; answers the success body's bytes.
     pub async fn call_raw(&self, op: &str, body: Vec<u8>) -> Result<Bytes, CallError> {
+        self.call_counted(op, body, &mut Sent::default()).await
+    }
+
+    /// [`call_raw`](Self::call_raw), telling `sent` the attempts, throttling answers and body
+    /// bytes (for `crate::metrics`).
+    pub async fn call_counted(
+        &self,
+        op: &str,
+        body: Vec<u8>,
+        sent: &mut Sent,
+    ) -> Result<Bytes, CallError> {
         let body = Bytes::from(body);
         let (backoff, seed) = (Backoff::default(), Backoff::seed());
         let mut attempt = 0;
@@ -167,11 +185,18 @@ impl DynamoHttp {
                 .current()
                 .await
                 .map_err(CallError::Credentials)?;
+            sent.attempts += 1;
+            sent.bytes_out += body.len() as u64;
             let once = self.once(op, body.clone(), &credentials);
             let result = match tokio::time::timeout(self.attempt_timeout, once).await {
                 Ok(r) => r,
                 Err(_) => Err(CallError::Timeout(self.attempt_timeout)),
             };
+            match &result {
+                Ok(answer) => sent.bytes_in += answer.len() as u64,
+                Err(e) if e.throttled() => sent.throttles += 1,
+                Err(_) => {}
+            }
             match result {
                 Err(e) if e.retryable() && attempt < self.max_attempts => {
                     tokio::time::sleep(backoff.delay(attempt, seed)).await;

@@ -3,6 +3,7 @@
 use super::errors::{IntoPhp, NResult};
 use super::ini;
 use super::memo::Memo;
+use super::metrics::{self, Reporter};
 use super::ops;
 use super::store_class::native_store;
 use crate::aws::runtime;
@@ -13,18 +14,22 @@ use crate::error::{Error, Result};
 use crate::settings;
 use crate::store::dynamodb::config::DynamoConfig;
 use crate::store::dynamodb::DynamoStore as Core;
+use crate::store::metered::Metered;
 use crate::store::{Sealed, Store};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use std::cell::RefCell;
+use std::rc::Rc;
 
 #[php_class]
 #[php(name = "LambdaCache\\Native\\DynamoDbStore")]
 pub struct DynamoDbStore {
-    store: Sealed<Core>,
+    store: Metered<Sealed<Core>>,
     policy: ClassPolicy,
     memo: RefCell<Memo>,
+    /// EMF lines, when on (written when the request ends, the store is freed or asked).
+    reporter: Option<Rc<Reporter>>,
 }
 
 native_store!(DynamoDbStore {
@@ -33,14 +38,21 @@ native_store!(DynamoDbStore {
         options: &ZendHashTable,
         allowed_classes: &Zval,
         integrity_key: Option<&Zval>,
+        metrics: Option<&Zval>,
     ) -> NResult<Self> {
         let config = config(options).php()?;
         let mac = IntegrityKey::resolve(ops::secret_of(integrity_key), config.namespace.as_bytes())
             .php()?;
+        let namespace = config.namespace.clone();
+        let policy = ops::class_policy(allowed_classes).php()?;
+        let core = Core::open(config, clock::system()).php()?;
+        let counters = core.metrics.clone();
+        let reporter = metrics::reporter(metrics, "dynamodb", &namespace, &counters).php()?;
         Ok(DynamoDbStore {
-            policy: ops::class_policy(allowed_classes).php()?,
-            store: Sealed::new(Core::open(config, clock::system()).php()?, mac),
+            policy,
+            store: Metered::new(Sealed::new(core, mac), counters),
             memo: RefCell::default(),
+            reporter,
         })
     }
 
@@ -65,6 +77,7 @@ native_store!(DynamoDbStore {
         for (k, v) in [("runtimes_created", runtimes), ("clients_created", clients)] {
             let _ = out.insert(k, v as i64);
         }
+        ops::insert_metrics(&mut out, &self.store.metrics().snapshot(), true);
         Ok(out)
     }
 });

@@ -14,7 +14,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 /// Every setting, empty by default (unset: the environment's or the built-in default applies).
-static INI: IniEntryDefs<9> = IniEntryDefs::new([
+static INI: IniEntryDefs<10> = IniEntryDefs::new([
     IniEntryDef::new(c"lambda_cache.tmp_directory", c"", IniEntryPermission::All),
     IniEntryDef::new(c"lambda_cache.tmp_max_bytes", c"", IniEntryPermission::All),
     IniEntryDef::new(c"lambda_cache.dynamodb_table", c"", IniEntryPermission::All),
@@ -43,6 +43,7 @@ static INI: IniEntryDefs<9> = IniEntryDefs::new([
         c"",
         IniEntryPermission::All,
     ),
+    IniEntryDef::new(c"lambda_cache.metrics_emf", c"", IniEntryPermission::All),
     IniEntryDef::end(),
 ]);
 

@@ -5,6 +5,7 @@ mod dynamodb_store;
 mod errors;
 mod ini;
 mod memo;
+mod metrics;
 mod ops;
 mod sensitive;
 mod store_class;
@@ -26,12 +27,19 @@ extern "C" fn request_startup(_type: i32, _module_number: i32) -> i32 {
     0
 }
 
+/// Request shutdown: the pools' EMF lines (`metrics`).
+extern "C" fn request_shutdown(_type: i32, _module_number: i32) -> i32 {
+    metrics::request_shutdown();
+    0
+}
+
 #[php_module]
 #[php(startup = "startup")]
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     module
         .info_function(ini::info)
         .request_startup_function(request_startup)
+        .request_shutdown_function(request_shutdown)
         .class::<errors::InvalidArgumentException>()
         .class::<errors::StoreException>()
         .class::<tmp_store::TmpStore>()

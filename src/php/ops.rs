@@ -184,3 +184,14 @@ pub fn class_policy(z: &Zval) -> Result<ClassPolicy> {
 pub fn secret_of(z: Option<&Zval>) -> Option<&[u8]> {
     z.and_then(|z| z.zend_str()).map(|s| s.as_bytes())
 }
+
+/// The counters of `crate::metrics` into a `stats()` array: integers, and floats for the
+/// consumed capacity and the latency percentiles.
+pub fn insert_metrics(out: &mut ZendHashTable, s: &crate::metrics::Snapshot, dynamodb: bool) {
+    for (k, v) in s.values(dynamodb) {
+        let _ = match v {
+            crate::metrics::Value::Int(n) => out.insert(k.as_str(), n as i64),
+            crate::metrics::Value::Float(f) => out.insert(k.as_str(), f),
+        };
+    }
+}

@@ -1,6 +1,6 @@
 //! The methods every native store class has, written once: `native_store!` expands to the
 //! class's `#[php_impl]` block with these delegations and the class's own methods. A class
-//! using it has the fields `store` (a core `Store`), `policy` and `memo`.
+//! using it has the fields `store` (a core `Store`), `policy`, `memo` and `reporter`.
 
 /// `native_store!(Class { own methods })`.
 macro_rules! native_store {
@@ -40,6 +40,13 @@ macro_rules! native_store {
 
             pub fn prune(&self) -> NResult<i64> {
                 self.store.prune().map(|n| n as i64).php()
+            }
+
+            /// Writes the EMF line of the activity since the last one now (when EMF is on).
+            pub fn flush_metrics(&self) {
+                if let Some(r) = &self.reporter {
+                    r.flush();
+                }
             }
         }
     };

@@ -1,6 +1,7 @@
 //! The store API: batch-first; single-key calls are the one-element case.
 
 pub mod dynamodb;
+pub mod metered;
 pub mod tmp;
 mod tmp_env;
 mod tmp_lru;
@@ -55,6 +56,9 @@ pub trait Store {
     fn integrity(&self) -> Option<&IntegrityKey> {
         None
     }
+
+    /// Told of a value [`frame`] refused before it reached the store (to count it).
+    fn refused(&self, _error: &Error) {}
 }
 
 /// A store whose entries carry an integrity tag when it has an [`IntegrityKey`]: [`frame`]
@@ -201,6 +205,19 @@ impl<S: Store> Store for Sealed<S> {
 /// [`Error::TooLarge`] above its `max_entry_size` (its integrity tag included, when the store
 /// has a key: [`Store::integrity`]). `expires_at_ms`: 0 = never.
 pub fn frame(
+    store: &dyn Store,
+    key: &[u8],
+    expires_at_ms: u64,
+    encode: impl FnOnce() -> Result<(Encoding, Vec<u8>)>,
+) -> Result<Vec<u8>> {
+    let framed = frame_unreported(store, key, expires_at_ms, encode);
+    if let Err(e) = &framed {
+        store.refused(e);
+    }
+    framed
+}
+
+fn frame_unreported(
     store: &dyn Store,
     key: &[u8],
     expires_at_ms: u64,

@@ -184,7 +184,10 @@ final class Application
 
     private function stats(AbstractPool $pool): int
     {
-        $stats = $pool instanceof DynamoDbCachePool ? $pool->describeTable() : $pool->stats();
+        // The store's sizes; the pool's counters (hits, misses...) are this process's, all 0 here.
+        $stats = $pool instanceof DynamoDbCachePool
+            ? $pool->describeTable()
+            : \array_intersect_key($pool->stats(), \array_flip(['entries', 'bytes_used', 'max_bytes', 'evictions']));
 
         return $this->result($this->place($pool) + $stats);
     }

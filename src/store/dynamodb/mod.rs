@@ -34,6 +34,7 @@ use crate::clock::Clock;
 use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::key;
+use crate::metrics::{consumed_capacity, Metrics, Sent};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -50,6 +51,9 @@ pub struct DynamoStore {
     /// The process that last used this store, with its runtime and client: a call looks them
     /// up here, and in the process-wide caches only on first use and after a fork.
     local: Mutex<Option<(u32, &'static Runtime, Arc<DynamoHttp>)>>,
+    /// This store's counters: requests, retries, throttles, consumed capacity, HTTP bytes and
+    /// call latency here; the rest where it is wrapped (`store::metered`).
+    pub metrics: Arc<Metrics>,
 }
 
 impl DynamoStore {
@@ -73,6 +77,7 @@ impl DynamoStore {
             version_key,
             client_key,
             local: Mutex::new(None),
+            metrics: Arc::new(Metrics::new(true)),
         })
     }
 
@@ -128,10 +133,17 @@ impl DynamoStore {
         body: Vec<u8>,
         parse: impl FnOnce(&[u8]) -> std::result::Result<T, String>,
     ) -> Result<T> {
-        let answer = client
-            .call_raw(op, body)
-            .await
-            .map_err(|e| e.into_error(op, self.table()))?;
+        // Every cache call asks for its cost (the body is an object: `{` first).
+        const ASK: &[u8] = b"\"ReturnConsumedCapacity\":\"TOTAL\",";
+        let mut asked = Vec::with_capacity(body.len() + ASK.len());
+        asked.push(b'{');
+        asked.extend_from_slice(ASK);
+        asked.extend_from_slice(body.get(1..).unwrap_or_default());
+        let mut sent = Sent::default();
+        let answer = client.call_counted(op, asked, &mut sent).await;
+        self.metrics.call(&sent);
+        let answer = answer.map_err(|e| e.into_error(op, self.table()))?;
+        self.metrics.capacity(consumed_capacity(&answer));
         parse(&answer).map_err(|e| {
             CallError::Transport(format!("unreadable answer: {e}")).into_error(op, self.table())
         })
