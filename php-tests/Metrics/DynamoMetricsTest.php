@@ -5,7 +5,7 @@ declare(strict_types=1);
 namespace LambdaCache\Tests\Metrics;
 
 use LambdaCache\Tests\Dynamo\DynamoTableFixture;
-use LambdaCache\Tests\Support\FaultProxy;
+use LambdaCache\Dev\FaultProxy;
 use LambdaCache\Tests\Support\Php;
 use LambdaCache\Tests\Support\TestLogger;
 use PHPUnit\Framework\TestCase;
