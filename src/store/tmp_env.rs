@@ -34,10 +34,6 @@ pub struct Shared {
     page: u64,
     /// `(dev, ino)` of `data.mdb` when it was opened, to tell whether another process reset it.
     data_file: (u64, u64),
-    /// The environment's data.mdb, kept open to lock it (`flock()`) while map sizes change.
-    data: fs::File,
-    /// Pages are written through the map (`WRITE_MAP`): every page of the map was allocated.
-    write_map: bool,
     /// LMDB reported damaged pages: the next operation resets the files and opens them again.
     corrupt: AtomicBool,
     dir: PathBuf,
@@ -156,12 +152,7 @@ fn lookup(dir: &Path, max_bytes: u64) -> Result<&'static Shared> {
             if !slot.shared.outgrown() {
                 return Ok(slot.shared);
             }
-            match adopt_map(slot.shared) {
-                Ok(adopted) => adopted,
-                // The larger map could not be allocated for writes through it: open the files
-                // again, writing pages with pwrite().
-                Err(_) => reopen(dir, max_bytes, None)?,
-            }
+            adopt_map(slot.shared)?
         }
         // Inherited through fork(): open again, leaving the parent's environment alone.
         Some(slot) if slot.pid != pid => reopen(dir, max_bytes, None)?,
@@ -380,64 +371,42 @@ fn reserve_lock_file(dir: &Path) -> Result<()> {
 
 fn open_env(dir: &Path, max_bytes: u64) -> Result<Shared> {
     reserve_lock_file(dir)?;
-    let data = lock_data_file(dir)?;
-    let before = data.metadata().map_err(|e| io_error(dir, e))?.len();
-    // The map is this process's budget or the data file's length, whichever is larger: every
-    // process makes the file at least as long as its map (below), so that no process's map ends
-    // inside another's and WRITE_MAP's ftruncate() (to the map size, at open) never cuts the
-    // file.
-    let map_bytes = (max_bytes / PAGE * PAGE).max(before / PAGE * PAGE);
-    // WRITE_MAP writes pages through the map, where a page the filesystem cannot back raises
-    // SIGBUS (a full filesystem): it is used only once every page of the map is allocated. Else
-    // pages are written with pwrite(), which fails with ENOSPC instead.
-    let write_map = allocate(&data, map_bytes).is_ok();
+    let map_bytes = max_bytes / PAGE * PAGE;
     // Without thread-local reader slots: a read transaction takes a free slot of the lock file
     // each time (no measurable cost here).
     let mut opts = EnvOpenOptions::new().read_txn_without_tls();
     opts.map_size(map_bytes as usize)
         .max_readers(510)
         .max_dbs(2);
-    let mut flags = EnvFlags::NO_SYNC | EnvFlags::NO_READ_AHEAD;
-    if write_map {
-        flags |= EnvFlags::WRITE_MAP;
-    }
     // SAFETY: the files are only used through LMDB; NO_SYNC trades durability across an OS
     // crash (a cache loses nothing it cannot rebuild) for writes without fsync. Process crashes
-    // stay safe: LMDB commits are atomic without syncing. WRITE_MAP only over allocated pages.
+    // stay safe: LMDB commits are atomic without syncing. No WRITE_MAP: pages are written with
+    // pwrite(), which fails with ENOSPC on a full filesystem, where a write through the map
+    // would kill the process with SIGBUS.
     let env = unsafe {
-        opts.flags(flags);
+        opts.flags(EnvFlags::NO_SYNC | EnvFlags::NO_READ_AHEAD);
         opts.open(dir)
     }
     .map_err(classify_open)?;
-    // The pages allocated must be the file LMDB opened (not one another process put in its
-    // place meanwhile, resetting damaged files).
-    let data_file = file_id(&dir.join("data.mdb")).unwrap_or_default();
-    let meta = data.metadata().map_err(|e| io_error(dir, e))?;
-    if data_file != (meta.dev(), meta.ino()) {
-        return Err(Error::Storage(format!(
-            "{}: replaced while it was opened",
-            dir.join("data.mdb").display()
-        )));
-    }
     let page = u64::from(env.stat().page_size);
     // Pages past the end of the file cannot be read through the map (SIGBUS): a data.mdb cut
-    // short is damaged, before any page is read. (An empty file is a new environment.)
+    // short is damaged, before any page is read.
+    let len = fs::metadata(dir.join("data.mdb"))
+        .map_err(|e| io_error(dir, e))?
+        .len();
     let pages = env.info().last_page_number as u64 + 1;
-    if before > 0 && before < pages * page {
+    if len < pages * page {
         return Err(Error::Corrupt(format!(
-            "data.mdb has {before} bytes, its meta page says {pages} pages of {page}"
+            "data.mdb has {len} bytes, its meta page says {pages} pages of {page}"
         )));
     }
-    if env.info().map_size as u64 != map_bytes {
-        return Err(Error::Corrupt(format!(
-            "data.mdb's meta page says {pages} pages of {page}, more than its {before} bytes"
-        )));
+    // A larger map made by another process is adopted (LMDB would answer MDB_MAP_RESIZED).
+    let ours = env.info().map_size;
+    // SAFETY: no transaction of this environment is open.
+    unsafe { env.resize(0) }.map_err(classify_open)?;
+    if env.info().map_size < ours {
+        unsafe { env.resize(ours) }.map_err(classify_open)?;
     }
-    if meta.len() < map_bytes {
-        // Writes with pwrite() (WRITE_MAP made it this long already); a hole, no blocks.
-        data.set_len(map_bytes).map_err(|e| io_error(dir, e))?;
-    }
-    unlock(&data);
     env.clear_stale_readers().map_err(classify_open)?;
     let mut wtxn = env.write_txn().map_err(classify_open)?;
     let db = env
@@ -450,9 +419,7 @@ fn open_env(dir: &Path, max_bytes: u64) -> Result<Shared> {
     Ok(Shared {
         map_bytes: env.info().map_size as u64,
         page,
-        data_file,
-        data,
-        write_map,
+        data_file: file_id(&dir.join("data.mdb")).unwrap_or_default(),
         corrupt: AtomicBool::new(false),
         dir: dir.to_path_buf(),
         env,
@@ -461,97 +428,21 @@ fn open_env(dir: &Path, max_bytes: u64) -> Result<Shared> {
     })
 }
 
-/// Opens `dir`'s data.mdb (creating it empty: LMDB takes an empty file for a new environment)
-/// and locks it (`flock()`, which LMDB does not use: its locks are `fcntl()` ones on
-/// lock.mdb) until [`unlock`] or until it is closed. Map sizes are decided under this lock.
-fn lock_data_file(dir: &Path) -> Result<fs::File> {
-    use std::os::unix::io::AsRawFd;
-    let path = dir.join("data.mdb");
-    let f = fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&path)
-        .map_err(|e| io_error(&path, e))?;
-    loop {
-        // SAFETY: a valid descriptor.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == 0 {
-            return Ok(f);
-        }
-        let e = std::io::Error::last_os_error();
-        if e.kind() != ErrorKind::Interrupted {
-            return Err(io_error(&path, e));
-        }
-    }
-}
-
-fn unlock(f: &fs::File) {
-    use std::os::unix::io::AsRawFd;
-    // SAFETY: a valid descriptor.
-    unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
-}
-
-/// Allocates the blocks of the first `bytes` of `f` (past its end too, leaving its length):
-/// POSIX guarantees that writes there then never fail for want of space.
-fn allocate(f: &fs::File, bytes: u64) -> std::io::Result<()> {
-    use std::os::unix::io::AsRawFd;
-    // SAFETY: a valid descriptor.
-    let rc = unsafe {
-        libc::fallocate(
-            f.as_raw_fd(),
-            libc::FALLOC_FL_KEEP_SIZE,
-            0,
-            bytes as libc::off_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
-/// The same environment with the map another process made larger: as large as the data file,
-/// which is at least as long as any process's map (see [`open_env`]). An environment writing
-/// through its map first allocates the larger map, and fails when it cannot (the caller then
-/// opens the files again, writing with pwrite()).
+/// The same environment with the map another process made larger.
 fn adopt_map(old: &Shared) -> Result<Shared> {
-    use std::os::unix::io::AsRawFd;
-    // SAFETY: a valid descriptor.
-    if unsafe { libc::flock(old.data.as_raw_fd(), libc::LOCK_EX) } != 0 {
-        return Err(io_error(&old.dir, std::io::Error::last_os_error()));
-    }
-    let adopted = (|| {
-        let len = old
-            .data
-            .metadata()
-            .map_err(|e| io_error(&old.dir, e))?
-            .len();
-        let size = (len / PAGE * PAGE).max(old.map_bytes);
-        if old.write_map {
-            allocate(&old.data, size).map_err(|e| io_error(&old.dir, e))?;
-        }
-        // SAFETY: called before an operation: no transaction of this environment is open (PHP
-        // runs one operation at a time). The size is the file's: WRITE_MAP's ftruncate() to it
-        // changes nothing.
-        unsafe { old.env.resize(size as usize) }.map_err(classify)?;
-        Ok(Shared {
-            env: old.env.clone(),
-            db: old.db,
-            stamps: old.stamps,
-            map_bytes: old.env.info().map_size as u64,
-            page: old.page,
-            data_file: old.data_file,
-            data: old.data.try_clone().map_err(|e| io_error(&old.dir, e))?,
-            write_map: old.write_map,
-            corrupt: AtomicBool::new(false),
-            dir: old.dir.clone(),
-        })
-    })();
-    unlock(&old.data);
-    adopted
+    // SAFETY: called before an operation: no transaction of this environment is open (PHP runs
+    // one operation at a time).
+    unsafe { old.env.resize(0) }.map_err(classify)?;
+    Ok(Shared {
+        env: old.env.clone(),
+        db: old.db,
+        stamps: old.stamps,
+        map_bytes: old.env.info().map_size as u64,
+        page: old.page,
+        data_file: old.data_file,
+        corrupt: AtomicBool::new(false),
+        dir: old.dir.clone(),
+    })
 }
 
 /// LMDB errors that mean "these files are not a usable environment" become [`Error::Corrupt`].
