@@ -138,7 +138,10 @@ SO_ARM64      := $(CURDIR)/target/arm64/$(TRIPLE_ARM64)/release/liblambda_cache.
 LAYER_ARM64   := $(CURDIR)/dist/lambda-cache-php-82-arm64.zip
 SO84_ARM64    := $(CURDIR)/target/php84/$(TRIPLE_ARM64)/release/liblambda_cache.so
 LAYER84_ARM64 := $(CURDIR)/dist/lambda-cache-php-84-arm64.zip
-ZIGBUILD_PATH := $(CURDIR)/build/zigbuild/bin:$(PATH)
+# The venv of scripts/arm64.sh, outside the checkout (see there).
+ZIGBUILD_VENV ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/lambda-cache/zigbuild
+export ZIGBUILD_VENV
+ZIGBUILD_PATH := $(ZIGBUILD_VENV)/bin:$(PATH)
 # test-arm64 runs the testsuite "arm64" of phpunit-arm64.xml.dist once per PSR_ARM64 version;
 # test-arm64-all the testsuite "arm64-all" (everything that runs under qemu-user).
 PSR_ARM64 ?= 1 3

@@ -4,7 +4,7 @@
 # package installed on the host except python3-venv when missing.
 #
 #   scripts/arm64.sh toolchain          the Rust target aarch64-unknown-linux-gnu (rustup) and zig +
-#                                       cargo-zigbuild in a venv (build/zigbuild; same pins as the
+#                                       cargo-zigbuild in a venv (~/.cache/lambda-cache/zigbuild; same pins as the
 #                                       trixie root of scripts/trixie.sh)
 #   scripts/arm64.sh headers VER DIR    Debian's arm64 php<VER>-dev headers (8.2: Debian 12, 8.4:
 #                                       Debian 13) unpacked in DIR, with DIR/php-config printing
@@ -42,7 +42,10 @@ STAMP_NAME=.lambda-cache-arm64
 PACKAGES=(php8.2-cli php8.2-xml php8.2-mbstring phpunit php-psr-cache php-psr-simple-cache)
 QEMU_DIR="$build/qemu"
 QEMU="$QEMU_DIR/qemu-aarch64-static"
-VENV="$build/zigbuild"
+# Outside the checkout: zig 0.17 prints its lib_dir relative to the working directory when it lies
+# below it, and cargo-zigbuild hands that relative path to bindgen, which runs ext-php-rs's build
+# script elsewhere ('stdlib.h' file not found from a fresh clone).
+VENV="${ZIGBUILD_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/lambda-cache/zigbuild}"
 # The same pins as the Debian 13 root (scripts/trixie.sh, PIP_PACKAGES).
 read -r -a PIP_PACKAGES <<<"$(sed -n 's/^PIP_PACKAGES=(\(.*\))$/\1/p' "$repo/scripts/trixie.sh")"
 [ ${#PIP_PACKAGES[@]} -gt 0 ] || { echo "arm64.sh: no PIP_PACKAGES in scripts/trixie.sh" >&2; exit 1; }
