@@ -15,7 +15,7 @@
 #                                       LAMBDA_CACHE_PHP_CMD set to that command, and
 #                                       LAMBDA_CACHE_HELPER_PHP_CMD to the host's php
 #
-# The root: build/bookworm-arm64 (ARM64_ROOT), Debian 12's arm64 php8.2-cli, php8.2-xml,
+# The root: build/bookworm-arm64 (ARM64_ROOT), Debian 12's arm64 php8.2-cli, php8.2-xml, php8.2-curl (the tests' DynamoDB client),
 # php8.2-mbstring, phpunit, php-psr-cache and php-psr-simple-cache with their dependencies,
 # downloaded by apt-get with a state of its own (build/apt-bookworm-arm64: APT::Architecture=arm64,
 # the host's keyring) and unpacked with dpkg-deb -x: no maintainer script runs (they could not: a
@@ -39,7 +39,7 @@ MIRROR="${ARM64_MIRROR:-http://deb.debian.org/debian}"
 SECURITY="${MIRROR%/debian}/debian-security"
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 STAMP_NAME=.lambda-cache-arm64
-PACKAGES=(php8.2-cli php8.2-xml php8.2-mbstring phpunit php-psr-cache php-psr-simple-cache)
+PACKAGES=(php8.2-cli php8.2-xml php8.2-mbstring php8.2-curl phpunit php-psr-cache php-psr-simple-cache)
 QEMU_DIR="$build/qemu"
 QEMU="$QEMU_DIR/qemu-aarch64-static"
 # Outside the checkout: zig 0.17 prints its lib_dir relative to the working directory when it lies
