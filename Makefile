@@ -37,7 +37,7 @@ layer: build
 $(DOCKER_LAYERS):
 	layer/docker.sh $(word 3,$(subst -, ,$@)) $(word 4,$(subst -, ,$@))
 
-test: deps lint test-rust fuzz-short test-php test-tmp-soak test-php84
+test: deps lint test-rust fuzz-short test-php test-tmp-soak test-php84 test-arm64
 
 test-rust:
 	cargo test --no-default-features --locked
